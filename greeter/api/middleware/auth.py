@@ -1,0 +1,92 @@
+"""Token authentication: the filter in front of the v1 API.
+
+``[auth] strategy = token`` lets a request through only when its
+``X-Auth-Token`` is one of the configured tokens (``[auth] tokens`` and
+``[auth] token_file``). Tokens are compared as SHA-256 digests with
+``hmac.compare_digest`` against every configured token, so the time taken
+says nothing about how much of a token matched. No token is ever logged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Callable
+from collections.abc import Iterable
+
+from oslo_config import cfg
+from oslo_log import log as logging
+
+from greeter.common import exception
+from greeter.common import wsgi
+
+LOG = logging.getLogger(__name__)
+
+TOKEN_HEADER = "HTTP_X_AUTH_TOKEN"  # noqa: S105 (a header name)
+CHALLENGE = ("WWW-Authenticate", 'Token realm="greeter"')
+
+
+def _digest(token: str) -> bytes:
+    # WSGI hands header values over as latin-1 strings; any str we get from
+    # a config file is encoded as UTF-8, as the client would send it.
+    return hashlib.sha256(token.encode("utf-8")).digest()
+
+
+def load_tokens(conf: cfg.ConfigOpts) -> list[str]:
+    """The accepted tokens, from ``[auth] tokens`` and ``[auth] token_file``.
+
+    Raises ConfigError when the file cannot be read.
+    """
+    tokens = [token for token in conf.auth.tokens if token]
+    path = conf.auth.token_file
+    if path:
+        try:
+            with open(path, encoding="utf-8") as token_file:
+                lines = token_file.read().splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = getattr(exc, "strerror", None) or type(exc).__name__
+            raise exception.ConfigError(
+                f"cannot read [auth] token_file {path}: {reason}") from None
+        tokens.extend(line.strip() for line in lines
+                      if line.strip() and not line.startswith("#"))
+    return tokens
+
+
+class TokenAuth(wsgi.Middleware):
+    """Reject requests without a valid ``X-Auth-Token`` (401)."""
+
+    def __init__(self, application: Callable, conf=None) -> None:
+        super().__init__(application, conf)
+        self.enabled = self.oslo_conf.auth.strategy == "token"
+        if not self.enabled:
+            LOG.warning("[auth] strategy = noauth: the API is open to "
+                        "anyone who can reach it")
+            self.digests: list[bytes] = []
+            return
+        tokens = load_tokens(self.oslo_conf)
+        if not tokens:
+            raise exception.ConfigError(
+                "[auth] strategy = token but no token is configured: set "
+                "[auth] tokens or [auth] token_file")
+        self.digests = [_digest(token) for token in tokens]
+
+    def is_valid(self, presented: str) -> bool:
+        digest = hashlib.sha256(presented.encode("latin-1")).digest()
+        valid = False
+        for known in self.digests:
+            # No early exit: every token is compared every time.
+            valid |= hmac.compare_digest(digest, known)
+        return valid
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable:
+        if self.enabled:
+            presented = environ.get(TOKEN_HEADER)
+            if not presented:
+                raise wsgi.error(environ, 401, "This request needs an "
+                                 "X-Auth-Token header.",
+                                 exception.AUTH_MISSING, [CHALLENGE])
+            if not self.is_valid(presented):
+                raise wsgi.error(environ, 401, "The X-Auth-Token is not "
+                                 "valid.", exception.AUTH_INVALID,
+                                 [CHALLENGE])
+        return self.application(environ, start_response)

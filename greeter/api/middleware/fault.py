@@ -1,0 +1,70 @@
+"""Fault wrapper: the last word on every error the API returns.
+
+It sits outside the API's filters and app (see api-paste.ini). Errors
+greeter raises arrive already in the API-SIG shape (``wsgi.error``); this
+filter gives that shape to the rest: errors that webob or oslo.middleware
+render their own way (a 413 from the size limit, say), and unexpected
+exceptions, which become a 500 logged with its traceback while the client
+sees no internals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from collections.abc import Iterable
+
+import webob.exc
+from oslo_log import log as logging
+
+from greeter.common import wsgi
+
+LOG = logging.getLogger(__name__)
+
+# Headers of another layer's error response worth keeping when reshaping it.
+KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
+
+
+class FaultWrapper(wsgi.Middleware):
+    """Give every error response the one documented shape."""
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable:
+        # Hold back start_response until the status is known, so an error
+        # response can still be replaced.
+        started: list = []
+
+        def hold(status: str, headers: list, exc_info=None) -> Callable:
+            started[:] = [status, headers, exc_info]
+            return _no_write
+
+        try:
+            app_iter = self.application(environ, hold)
+        except webob.exc.HTTPException as exc:
+            response = (exc if environ.get(wsgi.ERROR_RENDERED)
+                        else self.reshape(environ, exc.status_code,
+                                          exc.headers.items()))
+        except Exception:
+            LOG.exception("Unexpected error serving %s",
+                          environ.get("REQUEST_METHOD"))
+            response = wsgi.error(environ, 500,
+                                  "The server could not complete the "
+                                  "request; it has been logged.")
+        else:
+            status, headers, exc_info = started
+            if int(status[:3]) < 400 or environ.get(wsgi.ERROR_RENDERED):
+                start_response(status, headers, exc_info)
+                return app_iter
+            if hasattr(app_iter, "close"):
+                app_iter.close()
+            response = self.reshape(environ, int(status[:3]), headers)
+        return response(environ, start_response)
+
+    @staticmethod
+    def reshape(environ: dict, status: int,
+                headers: Iterable[tuple[str, str]]) -> webob.exc.HTTPError:
+        kept = [(name, value) for name, value in headers
+                if name.title() in KEPT_HEADERS]
+        return wsgi.error(environ, status, headers=kept)
+
+
+def _no_write(data: bytes) -> None:
+    raise RuntimeError("greeter's filters do not support write()")

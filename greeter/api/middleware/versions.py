@@ -1,0 +1,39 @@
+"""Version discovery: ``GET /`` lists the API versions, OpenStack style.
+
+It sits outside the auth filter, so clients can discover the API before
+they hold a token. Every other path passes through.
+"""
+
+from __future__ import annotations
+
+import webob
+
+from greeter.common import wsgi
+
+READ_METHODS = ("GET", "HEAD")
+VERSIONS = [
+    {"id": "v1.0", "status": "CURRENT", "min_version": "",
+     "version": "", "updated": "2026-11-25T00:00:00Z"},
+]
+
+
+class VersionDiscovery(wsgi.Middleware):
+    """Answer ``/`` with the versions document; pass everything else on."""
+
+    def process_request(self, req: webob.Request) -> webob.Response | None:
+        if req.path_info not in ("", "/"):
+            return None
+        if req.method not in READ_METHODS:
+            raise wsgi.error(req.environ, 405,
+                             f"Method {req.method} is not allowed here.",
+                             headers=[("Allow", ", ".join(READ_METHODS))])
+        links = [{"rel": "self", "href": req.application_url + "/"}]
+        return webob.Response(json_body={
+            "versions": [dict(version, links=links) for version in VERSIONS],
+        })
+
+    def __call__(self, environ, start_response):
+        # Only "/" needs a webob Request; every other request skips it.
+        if environ.get("PATH_INFO", "") in ("", "/"):
+            return super().__call__(environ, start_response)
+        return self.application(environ, start_response)

@@ -1,0 +1,34 @@
+"""The greetings controller: ``/greeting/hello`` and ``/greeting/goodbye``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import webob
+from oslo_config import cfg
+
+
+class GreetingController:
+    """Greets ``[greeting] name`` with ``[greeting] greeting``.
+
+    The answers depend only on configuration, so they are made once here
+    rather than on every request.
+    """
+
+    def __init__(self, conf: cfg.ConfigOpts) -> None:
+        name, greeting = conf.greeting.name, conf.greeting.greeting
+        self._hello = self._greet("Hello", greeting, name)
+        self._goodbye = self._greet("Good Bye", greeting, name)
+
+    @staticmethod
+    def _greet(salutation: str, greeting: str, name: str) -> dict[str, Any]:
+        return {"message": f"{salutation}, {greeting}, {name} !!",
+                "name": name, "greeting": greeting}
+
+    def hello(self, req: webob.Request) -> dict[str, Any]:
+        """GET /greeting/hello"""
+        return self._hello
+
+    def goodbye(self, req: webob.Request) -> dict[str, Any]:
+        """GET /greeting/goodbye"""
+        return self._goodbye

@@ -1,0 +1,30 @@
+"""Errors greeter raises, and the error codes clients can match on.
+
+Codes follow the OpenStack API-SIG errors guideline: a stable dotted
+string per kind of failure, carried in ``errors[].code``.
+"""
+
+AUTH_MISSING = "greeter.auth.missing"
+AUTH_INVALID = "greeter.auth.invalid"
+NOT_FOUND = "greeter.not_found"
+METHOD_NOT_ALLOWED = "greeter.method_not_allowed"
+NOT_ACCEPTABLE = "greeter.not_acceptable"
+REQUEST_TOO_LARGE = "greeter.request_too_large"
+BAD_REQUEST = "greeter.bad_request"
+INTERNAL_ERROR = "greeter.internal_error"
+UNDEFINED = "greeter.undefined"
+
+# Codes for errors that other layers (webob, oslo.middleware) produce.
+CODE_BY_STATUS = {
+    400: BAD_REQUEST,
+    401: AUTH_MISSING,
+    404: NOT_FOUND,
+    405: METHOD_NOT_ALLOWED,
+    406: NOT_ACCEPTABLE,
+    413: REQUEST_TOO_LARGE,
+    500: INTERNAL_ERROR,
+}
+
+
+class ConfigError(Exception):
+    """The configuration cannot work; the service must not start."""

@@ -1,0 +1,156 @@
+"""The small WSGI toolkit greeter's API is built from.
+
+``Middleware`` is the base of greeter's own filters, ``Router`` dispatches
+with a ``routes.Mapper``, ``Resource`` turns a controller's data into a
+response, and ``error`` renders every error in one shape.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Mapping
+from collections.abc import Sequence
+from typing import Any
+
+import routes
+import webob
+import webob.exc
+from oslo_middleware import base
+from oslo_middleware import request_id
+from webob.acceptparse import create_accept_header
+
+from greeter.common import exception
+
+# Set once an error has been rendered in greeter's shape, so the fault
+# wrapper leaves it alone.
+ERROR_RENDERED = "greeter.error_rendered"
+ROUTING_ARGS = "wsgiorg.routing_args"
+
+JSON = "application/json"
+TEXT = "text/plain"
+# Errors default to JSON; text only for a client that prefers it.
+ERROR_TYPES = (JSON, TEXT)
+
+
+def best_match(environ: Mapping[str, Any],
+               offers: Sequence[str]) -> str | None:
+    """The offer the client's Accept header prefers, None if none fits.
+
+    No Accept header (or an unparsable one) means the first offer.
+    """
+    header = environ.get("HTTP_ACCEPT")
+    if not header:
+        return offers[0]
+    acceptable = create_accept_header(header).acceptable_offers(offers)
+    return acceptable[0][0] if acceptable else None
+
+
+def error(environ: Mapping[str, Any], status: int, detail: str | None = None,
+          code: str | None = None,
+          headers: Iterable[tuple[str, str]] = ()) -> webob.exc.HTTPError:
+    """An error response in the OpenStack API-SIG shape, ready to raise.
+
+    The body is rendered here, once, so it reads the same whichever layer
+    (ours, or a webob ``wsgify`` in oslo.middleware) finally serves it.
+    """
+    error_class = webob.exc.status_map[status]
+    title = error_class.title
+    body = {
+        "status": status,
+        "code": code or exception.CODE_BY_STATUS.get(
+            status, exception.UNDEFINED),
+        "title": title,
+        "detail": detail or error_class.explanation,
+        "request_id": environ.get(request_id.ENV_REQUEST_ID),
+    }
+    environ[ERROR_RENDERED] = True
+    if best_match(environ, ERROR_TYPES) == TEXT:
+        text = f"{status} {title}: {body['detail']}\n"
+        content = {"text": text, "content_type": TEXT, "charset": "UTF-8"}
+    else:
+        content = {"body": json.dumps({"errors": [body]}).encode(),
+                   "content_type": JSON}
+    return error_class(headers=list(headers), **content)
+
+
+class Middleware(base.ConfigurableMiddleware):
+    """Base of greeter's filters: oslo.middleware's contract, as plain WSGI.
+
+    ``process_request`` returns a response to answer early, or None to pass
+    the request on. Unlike oslo's base there is no ``wsgify`` here, so an
+    error raised further in reaches the fault wrapper untouched, and a
+    request that passes costs no webob objects.
+    """
+
+    def process_request(self, req: webob.Request) -> webob.Response | None:
+        return None
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable:
+        response = self.process_request(webob.Request(environ))
+        if response is not None:
+            return response(environ, start_response)
+        return self.application(environ, start_response)
+
+
+class Router:
+    """Send each request to the WSGI app its ``routes.Mapper`` match names.
+
+    A route that carries ``allowed_methods`` instead of a controller is a
+    catch-all for a known path: it answers 405 with ``Allow``.
+    """
+
+    def __init__(self, mapper: routes.Mapper) -> None:
+        self.mapper = mapper
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable:
+        match = self.mapper.routematch(environ=environ)
+        if match is None:
+            raise error(environ, 404, "No such resource.")
+        args = match[0]
+        allowed = args.get("allowed_methods")
+        if allowed is not None:
+            raise error(environ, 405,
+                        f"Method {environ['REQUEST_METHOD']} is not allowed "
+                        "here.", headers=[("Allow", allowed)])
+        environ[ROUTING_ARGS] = ((), args)
+        return args["controller"](environ, start_response)
+
+
+def text_body(data: Mapping[str, Any]) -> str:
+    return f"{data['message']}\n"
+
+
+def json_body(data: Mapping[str, Any]) -> str:
+    return json.dumps(data)
+
+
+class Resource:
+    """Call the controller action a route names; serialise what it returns.
+
+    Controllers are plain objects whose actions take the request and return
+    data; the content type comes from the Accept header (text first, as
+    the service always answered, then JSON).
+    """
+
+    serializers: dict[str, Callable[[Mapping[str, Any]], str]] = {
+        TEXT: text_body,
+        JSON: json_body,
+    }
+
+    def __init__(self, controller: object) -> None:
+        self.controller = controller
+        self.offers = tuple(self.serializers)
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable:
+        content_type = best_match(environ, self.offers)
+        if content_type is None:
+            raise error(environ, 406, "This resource can be served as "
+                        + " or ".join(self.offers) + ".")
+        action = getattr(self.controller, environ[ROUTING_ARGS][1]["action"])
+        data = action(webob.Request(environ))
+        response = webob.Response(
+            text=self.serializers[content_type](data),
+            content_type=content_type, charset="UTF-8")
+        return response(environ, start_response)
