@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from oslo_config import cfg
 from oslo_log import log as logging
+from oslo_middleware import opts as middleware_opts
 from paste import deploy
 
 from greeter.common import exception
@@ -42,7 +43,7 @@ auth_opts = [
 ]
 
 api_opts = [
-    cfg.HostAddressOpt("bind_host", default="0.0.0.0",  # noqa: S104
+    cfg.HostAddressOpt("bind_host", default="0.0.0.0",  # nosec B104
                        help="Address greeter-api listens on."),
     cfg.PortOpt("bind_port", default=8004,
                 help="Port greeter-api listens on."),
@@ -86,10 +87,23 @@ _GROUPS = (
 )
 
 
+# oslo.middleware's filters register these when paste builds them; doing
+# it before parsing validates them with the rest, and lets tests and
+# operators set them before the app exists.
+_MIDDLEWARE_OPTS = (
+    middleware_opts.list_opts_healthcheck,
+    middleware_opts.list_opts_http_proxy_to_wsgi,
+    middleware_opts.list_opts_sizelimit,
+)
+
+
 def register_opts(conf: cfg.ConfigOpts) -> None:
-    """Register greeter's own options on ``conf``."""
+    """Register greeter's options, and the filters', on ``conf``."""
     for group, opts in _GROUPS:
         conf.register_opts(opts, group=group)
+    for list_middleware_opts in _MIDDLEWARE_OPTS:
+        for group, opts in list_middleware_opts():
+            conf.register_opts(opts, group=group)
 
 
 def list_opts() -> list[tuple[str, list[cfg.Opt]]]:

@@ -20,7 +20,7 @@ from greeter.common import exception
 
 # gunicorn's heartbeat file: on an overlay (container) filesystem a file
 # under /tmp can stall workers; /dev/shm is memory.
-SHM = "/dev/shm"  # noqa: S108
+SHM = "/dev/shm"  # nosec B108
 
 
 def gunicorn_settings(conf: cfg.ConfigOpts) -> dict:

@@ -1,0 +1,89 @@
+"""Options, the sample config, and start-up failures that must be clear."""
+
+from __future__ import annotations
+
+import logging
+import re
+import subprocess
+import sys
+
+import pytest
+
+from greeter.api.middleware import auth
+from greeter.common import config
+from greeter.common import exception
+from tests.conftest import ETC
+from tests.conftest import REPO
+from tests.conftest import SHIPPED_TOKEN
+
+
+def test_defaults_are_the_seeds(conf):
+    conf.clear()
+    config.parse_args(conf, [])
+    assert (conf.greeting.name, conf.greeting.greeting) == \
+        ("Johnny", "Howdy")
+    assert conf.api.bind_port == 8004
+
+
+def test_shipped_config(conf):
+    assert (conf.greeting.name, conf.greeting.greeting) == \
+        ("Phred", "Wilkommen")
+
+
+def test_environment_overrides_files(conf, monkeypatch):
+    conf.clear()
+    monkeypatch.setenv("OS_GREETING__NAME", "Bob")
+    config.parse_args(conf, ["--config-file", str(ETC / "greeter.conf")])
+    assert conf.greeting.name == "Bob"
+
+
+def test_tokens_are_masked_when_options_are_logged(conf, caplog):
+    caplog.set_level(logging.DEBUG)
+    conf.log_opt_values(logging.getLogger("test"), logging.DEBUG)
+    assert re.search(r"auth\.tokens +=  ?\*\*\*\*", caplog.text)
+    assert SHIPPED_TOKEN not in caplog.text
+
+
+def test_token_file_lines(conf, tmp_path):
+    token_file = tmp_path / "tokens"
+    token_file.write_text("# comment\n\nfirst\n  second  \n")
+    conf.set_override("tokens", [], group="auth")
+    conf.set_override("token_file", str(token_file), group="auth")
+    assert auth.load_tokens(conf) == ["first", "second"]
+
+
+def test_unreadable_token_file_is_a_config_error(conf, tmp_path):
+    conf.set_override("token_file", str(tmp_path / "absent"), group="auth")
+    with pytest.raises(exception.ConfigError, match="token_file"):
+        auth.load_tokens(conf)
+
+
+def test_token_strategy_without_tokens_fails_closed(conf):
+    conf.set_override("tokens", [], group="auth")
+    with pytest.raises(exception.ConfigError, match="no token"):
+        config.load_paste_app(conf)
+
+
+def test_missing_paste_file_is_a_config_error(conf):
+    conf.set_override("config_file", "absent.ini", group="paste_deploy")
+    with pytest.raises(exception.ConfigError, match="absent.ini"):
+        config.load_paste_app(conf)
+
+
+def test_config_files_from_env(monkeypatch):
+    monkeypatch.setenv("OS_GREETER_CONFIG_FILES", "/a.conf:/b.conf")
+    assert config.config_files_from_env() == ["/a.conf", "/b.conf"]
+    monkeypatch.delenv("OS_GREETER_CONFIG_FILES")
+    assert config.config_files_from_env() is None
+
+
+def test_sample_config_is_current(tmp_path):
+    """Fails when an option changed and `tox -e genconfig` was not run."""
+    generated = tmp_path / "greeter.conf.sample"
+    subprocess.run(
+        [sys.executable, "-m", "oslo_config.generator", "--config-file",
+         str(ETC / "greeter-config-generator.conf"), "--output-file",
+         str(generated)], check=True, cwd=REPO)
+    assert generated.read_text() == \
+        (ETC / "greeter.conf.sample").read_text(), \
+        "etc/greeter/greeter.conf.sample is stale: run tox -e genconfig"
