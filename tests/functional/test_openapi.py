@@ -1,0 +1,55 @@
+"""greeter/api/openapi.yaml describes what the real service answers."""
+
+from __future__ import annotations
+
+import pathlib
+
+import pytest
+import requests
+import yaml
+from openapi_core import OpenAPI
+from openapi_core.contrib.requests import RequestsOpenAPIRequest
+from openapi_core.contrib.requests import RequestsOpenAPIResponse
+
+import greeter
+from tests.conftest import SHIPPED_TOKEN
+
+SPEC_PATH = pathlib.Path(greeter.__file__).parent / "api" / "openapi.yaml"
+AUTH = {"X-Auth-Token": SHIPPED_TOKEN}
+
+
+@pytest.fixture(scope="module")
+def openapi(greeter):
+    spec = yaml.safe_load(SPEC_PATH.read_text())
+    spec["servers"] = [{"url": greeter.url}]
+    return OpenAPI.from_dict(spec)
+
+
+@pytest.mark.parametrize("method, path, headers, status", [
+    ("GET", "/greeting/hello", AUTH, 200),
+    ("GET", "/greeting/goodbye", {**AUTH, "Accept": "application/json"},
+     200),
+    ("GET", "/greeting/hello", {}, 401),
+    ("GET", "/greeting/hello", {"X-Auth-Token": "wrong"}, 401),
+    ("GET", "/greeting/hello", {**AUTH, "Accept": "text/plain"}, 200),
+    ("GET", "/greeting/goodbye", {**AUTH, "Accept": "image/png"}, 406),
+    ("GET", "/greeting/hello", {"Accept": "text/plain"}, 401),
+    ("GET", "/", {}, 200),
+    ("GET", "/healthcheck", {}, 200),
+    ("GET", "/healthcheck", {"Accept": "application/json"}, 200),
+])
+def test_responses_match_the_description(greeter, openapi, method, path,
+                                         headers, status):
+    response = requests.request(method, greeter.url + path, headers=headers,
+                                timeout=5)
+    assert response.status_code == status
+    openapi.validate_response(RequestsOpenAPIRequest(response.request),
+                              RequestsOpenAPIResponse(response))
+
+
+def test_description_names_every_route():
+    from greeter.api import v1
+
+    paths = yaml.safe_load(SPEC_PATH.read_text())["paths"]
+    for path in v1.GREETING_ROUTES:
+        assert "/greeting" + path in paths
