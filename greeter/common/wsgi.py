@@ -101,14 +101,30 @@ class Router:
     catch-all for a known path: it answers 405 with ``Allow``.
     """
 
+    # Matches are remembered per (method, path); bounded, so that clients
+    # sending endless distinct paths cannot grow it.
+    MATCH_CACHE_SIZE = 256
+
     def __init__(self, mapper: routes.Mapper) -> None:
         self.mapper = mapper
+        self._matches: dict[tuple[str, str], dict] = {}
+
+    def match(self, environ: dict) -> dict | None:
+        key = (environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""))
+        args = self._matches.get(key)
+        if args is None:
+            found = self.mapper.routematch(environ=environ)
+            if found is None:
+                return None
+            args = found[0]
+            if len(self._matches) < self.MATCH_CACHE_SIZE:
+                self._matches[key] = args
+        return args
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable:
-        match = self.mapper.routematch(environ=environ)
-        if match is None:
+        args = self.match(environ)
+        if args is None:
             raise error(environ, 404, "No such resource.")
-        args = match[0]
         allowed = args.get("allowed_methods")
         if allowed is not None:
             raise error(environ, 405,
@@ -150,7 +166,9 @@ class Resource:
                         + " or ".join(self.offers) + ".")
         action = getattr(self.controller, environ[ROUTING_ARGS][1]["action"])
         data = action(webob.Request(environ))
-        response = webob.Response(
-            text=self.serializers[content_type](data),
-            content_type=content_type, charset="UTF-8")
-        return response(environ, start_response)
+        body = self.serializers[content_type](data).encode("utf-8")
+        # Plain WSGI rather than a webob Response: one less object per call.
+        start_response("200 OK", [
+            ("Content-Type", f"{content_type}; charset=UTF-8"),
+            ("Content-Length", str(len(body)))])
+        return [] if environ["REQUEST_METHOD"] == "HEAD" else [body]

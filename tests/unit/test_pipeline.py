@@ -117,13 +117,29 @@ def test_versions_need_no_token(call):
     assert version["links"][0]["href"] == "http://localhost/"
 
 
-def test_versions_follow_proxy_headers(call, conf):
+def test_versions_follow_proxy_headers(conf):
     conf.set_override("enable_proxy_headers_parsing", True,
                       group="oslo_middleware")
+    request = webob.Request.blank("/", headers={
+        "X-Forwarded-Proto": "https", "X-Forwarded-Host": "api.example"})
+    response = request.get_response(config.load_paste_app(conf))
+    assert response.json["versions"][0]["links"][0]["href"] == \
+        "https://api.example/"
+
+
+def test_proxy_headers_ignored_unless_enabled(call):
     response = call("/", token=None, headers={
         "X-Forwarded-Proto": "https", "X-Forwarded-Host": "api.example"})
     assert response.json["versions"][0]["links"][0]["href"] == \
-        "https://api.example/"
+        "http://localhost/"
+
+
+def test_inbound_global_request_id_is_kept_apart(call):
+    inbound = "req-12345678-1234-1234-1234-123456789012"
+    response = call("/greeting/hello",
+                    headers={"X-Openstack-Request-Id": inbound})
+    assert REQUEST_ID.match(response.headers["x-openstack-request-id"])
+    assert response.headers["x-openstack-request-id"] != inbound
 
 
 def test_versions_reject_post_with_405(call):

@@ -1,0 +1,80 @@
+"""oslo.middleware's request_id, http_proxy_to_wsgi and sizelimit, unwrapped.
+
+oslo's filters wrap every request in ``webob.dec.wsgify``: a Request and
+a Response object per layer, ``inspect.getfullargspec`` per call, and an
+oslo.config lookup per request. For the three filters every request passes,
+that was most of greeter's cost (see the README's Performance section).
+These subclasses keep oslo's options, environ keys, headers and helpers and
+only replace ``__call__`` with plain WSGI, reading their options once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from collections.abc import Iterable
+
+import webob
+from oslo_context import context
+from oslo_middleware import http_proxy_to_wsgi
+from oslo_middleware import request_id
+from oslo_middleware import sizelimit
+
+from greeter.common import wsgi
+
+_INBOUND_REQUEST_ID = "HTTP_" + request_id.INBOUND_HEADER.upper().replace(
+    "-", "_")
+_REQUEST_ID_FORMAT = re.compile(request_id.ID_FORMAT)
+
+
+class RequestId(request_id.RequestId):
+    """Outermost filter: a request id in the environ and on every response."""
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable:
+        inbound = environ.get(_INBOUND_REQUEST_ID, "")
+        if _REQUEST_ID_FORMAT.match(inbound):
+            environ[request_id.GLOBAL_REQ_ID] = inbound
+        req_id = context.generate_request_id()
+        environ[request_id.ENV_REQUEST_ID] = req_id
+        names = (request_id.HTTP_RESP_HEADER_REQUEST_ID, *self.compat_headers)
+
+        def add_request_id(status: str, headers: list, exc_info=None):
+            present = {name.lower() for name, _ in headers}
+            headers.extend((name, req_id) for name in names
+                           if name.lower() not in present)
+            return start_response(status, headers, exc_info)
+
+        return self.application(environ, add_request_id)
+
+
+class HTTPProxyToWSGI(http_proxy_to_wsgi.HTTPProxyToWSGI):
+    """Take scheme, host and client address from proxy headers, if enabled."""
+
+    def __init__(self, application: Callable, conf=None) -> None:
+        super().__init__(application, conf)
+        self.enabled = self._conf_get("enable_proxy_headers_parsing")
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable:
+        if self.enabled:
+            self.process_request(webob.Request(environ))
+        return self.application(environ, start_response)
+
+
+class RequestBodySizeLimiter(sizelimit.RequestBodySizeLimiter):
+    """413 for a body over ``[oslo_middleware] max_request_body_size``."""
+
+    def __init__(self, application: Callable, conf=None) -> None:
+        super().__init__(application, conf)
+        self.max_size = self._conf_get("max_request_body_size")
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable:
+        length = environ.get("CONTENT_LENGTH", "")
+        if length.isdigit():
+            if int(length) > self.max_size:
+                raise wsgi.error(environ, 413, "The request body is larger "
+                                 f"than {self.max_size} bytes.")
+        else:
+            # No length given (chunked): count the bytes as they are read.
+            environ["wsgi.input"] = sizelimit.LimitingReader(
+                environ["wsgi.input"], self.max_size)
+        return self.application(environ, start_response)
