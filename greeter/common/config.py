@@ -53,8 +53,11 @@ api_opts = [
                choices=["sync", "gthread"],
                help="gunicorn worker class. gthread keeps connections "
                     "alive and is not held up by one slow client."),
-    cfg.IntOpt("threads", default=4, min=1,
-               help="Threads per worker (gthread only)."),
+    cfg.IntOpt("threads", default=8, min=1,
+               help="Threads per worker (gthread only). A client that "
+                    "sends its request slowly holds one thread until it "
+                    "is done, so keep this above the slow clients one "
+                    "worker may have to carry."),
     cfg.IntOpt("timeout", default=30, min=1,
                help="Seconds a worker may be silent before it is "
                     "killed and replaced."),

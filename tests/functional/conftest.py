@@ -16,8 +16,12 @@ import pytest
 import requests
 
 from tests.conftest import SHIPPED_CONF
+from tests.conftest import SHIPPED_TOKEN
 
 START_TIMEOUT = 20.0
+# Every token any greeter-api of the session was configured with: none of
+# them may appear in any log line (checked when the session ends).
+CONFIGURED_TOKENS = {SHIPPED_TOKEN}
 
 
 def free_port() -> int:
@@ -52,6 +56,9 @@ class GreeterProcess:
             "OS_HEALTHCHECK__DISABLE_BY_FILE_PATH": str(self.drain_file),
             **(env or {}),
         }
+        CONFIGURED_TOKENS.update(
+            token for token in self.env.get("OS_AUTH__TOKENS", "").split(",")
+            if token)
         self.args = args if args is not None else [
             "--config-file", str(SHIPPED_CONF)]
         self.process: subprocess.Popen | None = None
@@ -95,8 +102,21 @@ class GreeterProcess:
 
 @pytest.fixture(scope="session")
 def greeter_logs(tmp_path_factory) -> pathlib.Path:
-    """Where every greeter-api of the session writes its log."""
-    return tmp_path_factory.mktemp("greeter-logs")
+    """Where every greeter-api of the session writes its log.
+
+    When the session ends, every line of every log is searched for the
+    configured tokens: one hit fails the run.
+    """
+    logs = tmp_path_factory.mktemp("greeter-logs")
+    yield logs
+    lines = 0
+    for log in sorted(logs.iterdir()):
+        for number, line in enumerate(
+                log.read_text(errors="replace").splitlines(), 1):
+            lines += 1
+            leaked = [token for token in CONFIGURED_TOKENS if token in line]
+            assert not leaked, f"a token reached {log.name}:{number}"
+    assert lines, "no greeter-api log was written: nothing was checked"
 
 
 @pytest.fixture

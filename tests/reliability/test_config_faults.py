@@ -1,0 +1,104 @@
+"""A configuration that cannot work stops start-up: one clear line, exit 1."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+
+import pytest
+
+from tests.conftest import SHIPPED_CONF
+from tests.functional.conftest import free_port
+from tests.functional.conftest import greeter_api_command
+
+
+def start_up(tmp_path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    environ = {**os.environ, "OS_API__BIND_HOST": "127.0.0.1",
+               "OS_API__BIND_PORT": str(free_port()),
+               "OS_HEALTHCHECK__DISABLE_BY_FILE_PATH": str(tmp_path / "d"),
+               **env}
+    return subprocess.run(
+        greeter_api_command() + list(args or ["--config-file",
+                                              str(SHIPPED_CONF)]),
+        env=environ, capture_output=True, text=True, timeout=30)
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess,
+                          expected: str) -> None:
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    lines = result.stderr.strip().splitlines()
+    assert lines, result.stdout
+    assert lines[-1].startswith("greeter-api: error: ")
+    assert expected in lines[-1]
+    # Nothing else on stderr but that line.
+    assert len(lines) == 1, result.stderr
+
+
+def test_missing_config_file(tmp_path):
+    assert_one_line_error(
+        start_up(tmp_path, "--config-file", str(tmp_path / "absent.conf")),
+        "absent.conf")
+
+
+@pytest.mark.parametrize("variable, value, expected", [
+    ("OS_API__BIND_PORT", "eighty", "bind_port"),
+    ("OS_API__BIND_PORT", "70000", "bind_port"),
+    ("OS_API__WORKERS", "0", "workers"),
+    ("OS_API__WORKER_CLASS", "eventlet", "worker_class"),
+    ("OS_AUTH__STRATEGY", "maybe", "strategy"),
+])
+def test_bad_option_value(tmp_path, variable, value, expected):
+    assert_one_line_error(start_up(tmp_path, **{variable: value}), expected)
+
+
+def test_bad_value_in_config_file(tmp_path):
+    conf = tmp_path / "bad.conf"
+    conf.write_text(SHIPPED_CONF.read_text() + "\n[api]\nkeepalive = x\n")
+    paste = SHIPPED_CONF.parent / "api-paste.ini"
+    assert_one_line_error(
+        start_up(tmp_path, "--config-file", str(conf),
+                 OS_PASTE_DEPLOY__CONFIG_FILE=str(paste)), "keepalive")
+
+
+def test_no_token_configured_fails_closed(tmp_path):
+    assert_one_line_error(start_up(tmp_path, OS_AUTH__TOKENS=""),
+                          "no token is configured")
+
+
+def test_unreadable_token_file(tmp_path):
+    assert_one_line_error(
+        start_up(tmp_path, OS_AUTH__TOKENS="",
+                 OS_AUTH__TOKEN_FILE=str(tmp_path / "missing")),
+        "cannot read [auth] token_file")
+
+
+def test_token_file_is_a_directory(tmp_path):
+    assert_one_line_error(
+        start_up(tmp_path, OS_AUTH__TOKEN_FILE=str(tmp_path)),
+        "cannot read [auth] token_file")
+
+
+def test_missing_paste_file(tmp_path):
+    assert_one_line_error(
+        start_up(tmp_path, OS_PASTE_DEPLOY__CONFIG_FILE="nowhere.ini"),
+        "nowhere.ini")
+
+
+def test_broken_paste_file(tmp_path):
+    paste = tmp_path / "api-paste.ini"
+    paste.write_text("[pipeline:main]\npipeline = nosuchfilter\n")
+    assert_one_line_error(
+        start_up(tmp_path, OS_PASTE_DEPLOY__CONFIG_FILE=str(paste)),
+        "nosuchfilter")
+
+
+def test_port_in_use(tmp_path):
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        assert_one_line_error(start_up(tmp_path,
+                                       OS_API__BIND_PORT=str(port)),
+                              "already in use")

@@ -1,0 +1,193 @@
+"""Hostile and malformed requests, over raw sockets to a real greeter-api.
+
+Each gets a 4xx (never a 5xx, never a hang). What reaches greeter's code
+is answered in the documented error shape; what gunicorn rejects before
+any application code runs (a malformed request line, oversize headers or
+URL) gets gunicorn's own 400, as the README says.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+
+import pytest
+
+from tests.conftest import SHIPPED_TOKEN
+
+TIMEOUT = 10
+TOKEN = f"X-Auth-Token: {SHIPPED_TOKEN}\r\n".encode()
+
+
+def exchange(server, raw: bytes, responses: int = 1) -> list[tuple]:
+    """Send ``raw``; read ``responses`` HTTP responses (status, headers,
+    body). Fails on a timeout: a hang is a defect."""
+    with socket.create_connection(("127.0.0.1", server.port),
+                                  timeout=TIMEOUT) as sock:
+        sock.sendall(raw)
+        buffer = b""
+        parsed = []
+        while len(parsed) < responses:
+            while b"\r\n\r\n" not in buffer:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    return parsed + ([(0, {}, buffer)] if buffer else [])
+                buffer += chunk
+            head, buffer = buffer.split(b"\r\n\r\n", 1)
+            status_line, *header_lines = head.decode("latin-1").split("\r\n")
+            headers = {}
+            for line in header_lines:
+                name, _, value = line.partition(":")
+                headers[name.strip().lower()] = value.strip()
+            length = int(headers.get("content-length", 0))
+            while len(buffer) < length:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                buffer += chunk
+            body, buffer = buffer[:length], buffer[length:]
+            parsed.append((int(status_line.split()[1]), headers, body))
+        return parsed
+
+
+def assert_api_error(response, status: int) -> None:
+    got_status, headers, body = response
+    assert got_status == status, body
+    assert headers["content-type"].startswith("application/json")
+    (error,) = json.loads(body)["errors"]
+    assert error["status"] == status
+    assert error["code"].startswith("greeter.")
+    assert error["request_id"] == headers["x-openstack-request-id"]
+
+
+def get(path: bytes, extra: bytes = TOKEN, version: bytes = b"HTTP/1.1",
+        host: bytes = b"Host: localhost\r\n") -> bytes:
+    return (b"GET " + path + b" " + version + b"\r\n" + host + extra
+            + b"Connection: close\r\n\r\n")
+
+
+@pytest.mark.parametrize("path", [
+    b"/nope", b"/greeting", b"/greeting/hello/extra", b"/greeting/%zz",
+    b"/greeting/%ff%fe", b"/greeting/%00", b"/greeting/hello%00",
+    b"/..%2f..%2fetc/passwd", b"/greeting/hello;x=1", b"/%e2%82%ac",
+])
+def test_unknown_and_odd_paths_are_404(greeter, path):
+    (response,) = exchange(greeter, get(path))
+    assert_api_error(response, 404)
+
+
+@pytest.mark.parametrize("method", [b"POST", b"PUT", b"DELETE", b"PATCH",
+                                    b"OPTIONS", b"TRACE", b"PROPFIND"])
+def test_wrong_methods_are_405(greeter, method):
+    raw = (method + b" /greeting/hello HTTP/1.1\r\nHost: x\r\n" + TOKEN
+           + b"Content-Length: 0\r\nConnection: close\r\n\r\n")
+    (response,) = exchange(greeter, raw)
+    assert_api_error(response, 405)
+    assert response[1]["allow"] == "GET, HEAD"
+
+
+def test_body_over_the_limit_is_413(greeter):
+    raw = (b"POST /greeting/hello HTTP/1.1\r\nHost: x\r\n" + TOKEN
+           + b"Content-Length: 10000000\r\nConnection: close\r\n\r\n"
+           + b"x" * 1000)
+    (response,) = exchange(greeter, raw)
+    assert_api_error(response, 413)
+
+
+def test_chunked_body_is_not_a_5xx(greeter):
+    raw = (b"POST /greeting/hello HTTP/1.1\r\nHost: x\r\n" + TOKEN
+           + b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+           + b"5\r\nhello\r\n0\r\n\r\n")
+    (response,) = exchange(greeter, raw)
+    assert_api_error(response, 405)
+
+
+@pytest.mark.parametrize("accept, status", [
+    (b";;;", 200), (b"*/*;q=abc", 200), (b"text/plain;q=0", 406),
+    (b"application/json;q=0, text/plain;q=0", 406),
+    (b"\xff\xfe", 200), (b"image/png", 406), (b"a" * 4000, 200),
+    (b"text/*", 200), (b"application/*;q=0.5, */*;q=0.1", 200),
+])
+def test_odd_accept_values(greeter, accept, status):
+    (response,) = exchange(greeter, get(b"/greeting/hello",
+                                        TOKEN + b"Accept: " + accept
+                                        + b"\r\n"))
+    if status == 200:
+        assert response[0] == 200
+    else:
+        assert_api_error(response, status)
+
+
+@pytest.mark.parametrize("headers", [
+    TOKEN + TOKEN,
+    b"X-Auth-Token: \r\n",
+    b"X-Auth-Token:\r\n",
+    TOKEN + b"X-Auth-Token: wrong\r\n",
+    b"X-Auth-Token: " + b"a" * 4000 + b"\r\n",
+    b"X-Auth-Token: open-sesame\x00\r\n",
+    b"X-Auth-Token: \xffopen-sesame\r\n",
+    b"X-Auth_Token: open-sesame\r\n",
+])
+def test_odd_tokens_are_401(greeter, headers):
+    (response,) = exchange(greeter, get(b"/greeting/hello", headers))
+    assert response[0] in (400, 401), response
+    if response[0] == 401:
+        assert_api_error(response, 401)
+
+
+def test_http10_without_host(greeter):
+    (response,) = exchange(greeter, get(b"/greeting/hello",
+                                        version=b"HTTP/1.0", host=b""))
+    assert response[0] == 200
+    assert response[2] == b"Hello, Wilkommen, Phred !!\n"
+
+
+def test_pipelined_requests_each_answered(greeter):
+    one = b"GET /greeting/hello HTTP/1.1\r\nHost: x\r\n" + TOKEN + b"\r\n"
+    two = b"GET /nope HTTP/1.1\r\nHost: x\r\n" + TOKEN + b"\r\n"
+    last = get(b"/greeting/goodbye")
+    responses = exchange(greeter, one + two + last, responses=3)
+    assert [status for status, _, _ in responses] == [200, 404, 200]
+    assert responses[2][2] == b"Good Bye, Wilkommen, Phred !!\n"
+
+
+@pytest.mark.parametrize("raw", [
+    get(b"/greeting/hello", b"X-Big: " + b"a" * 20000 + b"\r\n"),
+    get(b"/greeting/" + b"a" * 10000),
+    get(b"/greeting/hello", b"".join(b"X-%d: a\r\n" % i
+                                     for i in range(200))),
+    b"GET /greeting/hello\x00 HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"GET /greeting/hello HTTP/9.9\r\nHost: x\r\n\r\n",
+    get(b"/greeting/\xff\xfe"),
+    b"GET /greeting/hello HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n",
+    b"GET /greeting/hello HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n",
+    b"GET /greeting/hello HTTP/1.1\r\nHost: x\r\n"
+    b"Content-Length: 1\r\nContent-Length: 2\r\n\r\n",
+])
+def test_malformed_http_is_a_4xx_from_gunicorn(greeter, raw):
+    responses = exchange(greeter, raw)
+    # gunicorn answers 400 (or closes the connection) before greeter's
+    # code runs: never a 5xx, never a hang.
+    assert all(400 <= status < 500 or status == 0
+               for status, _, _ in responses), responses
+
+
+def test_junk_connection_does_not_block_others(greeter):
+    """A TLS hello (or any junk with no line end) sent to the plain-HTTP
+    port: gunicorn waits for a request line on that connection only."""
+    with socket.create_connection(("127.0.0.1", greeter.port),
+                                  timeout=TIMEOUT) as junk:
+        junk.sendall(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"
+                     + b"\x00" * 64)
+        (response,) = exchange(greeter, get(b"/greeting/hello"))
+        assert response[0] == 200
+
+
+def test_doubled_slashes_still_reach_the_route(greeter):
+    (response,) = exchange(greeter, get(b"//greeting//hello"))
+    assert response[0] == 200
+
+
+def test_service_still_healthy_afterwards(greeter):
+    (response,) = exchange(greeter, get(b"/greeting/hello"))
+    assert response[0] == 200
