@@ -159,5 +159,6 @@ def load_paste_app(conf: cfg.ConfigOpts,
     path = paste_config_path(conf)
     try:
         return deploy.loadapp(f"config:{path}", name=name)
-    except LookupError as exc:
+    except (LookupError, ImportError) as exc:
+        # A section or factory the paste file names does not exist.
         raise exception.ConfigError(f"{path}: {exc}") from exc

@@ -86,12 +86,17 @@ def test_missing_paste_file(tmp_path):
         "nowhere.ini")
 
 
-def test_broken_paste_file(tmp_path):
+@pytest.mark.parametrize("content, expected", [
+    ("[pipeline:main]\npipeline = nosuchfilter\n", "nosuchfilter"),
+    ("[app:main]\npaste.app_factory = greeter.nosuch:API.factory\n",
+     "greeter.nosuch"),
+])
+def test_broken_paste_file(tmp_path, content, expected):
     paste = tmp_path / "api-paste.ini"
-    paste.write_text("[pipeline:main]\npipeline = nosuchfilter\n")
+    paste.write_text(content)
     assert_one_line_error(
         start_up(tmp_path, OS_PASTE_DEPLOY__CONFIG_FILE=str(paste)),
-        "nosuchfilter")
+        expected)
 
 
 def test_port_in_use(tmp_path):

@@ -31,9 +31,3 @@ class VersionDiscovery(wsgi.Middleware):
         return webob.Response(json_body={
             "versions": [dict(version, links=links) for version in VERSIONS],
         })
-
-    def __call__(self, environ, start_response):
-        # Only "/" needs a webob Request; every other request skips it.
-        if environ.get("PATH_INFO", "") in ("", "/"):
-            return super().__call__(environ, start_response)
-        return self.application(environ, start_response)
