@@ -12,18 +12,21 @@ forge or break a log line.
 
 from __future__ import annotations
 
+import logging as std_logging
 import time
 from collections.abc import Callable
 from collections.abc import Iterable
 from urllib.parse import quote
 
 from oslo_context import context
-from oslo_log import log as logging
 from oslo_middleware import request_id
 
 from greeter.common import wsgi
 
-LOG = logging.getLogger(__name__)
+# A plain stdlib logger: oslo.log's handlers and formatters (set up on the
+# root logger) still write the line; its KeywordArgumentAdapter adds
+# nothing this line uses and costs a few microseconds per request.
+LOG = std_logging.getLogger(__name__)
 
 # RFC 3986 sub-delimiters and the characters a path may hold unquoted.
 PATH_SAFE = "/:@!$&'()*+,;=-._~"
