@@ -169,3 +169,11 @@ def test_name_and_greeting_from_config(conf):
     request = webob.Request.blank("/greeting/goodbye",
                                   headers={"X-Auth-Token": "open-sesame"})
     assert request.get_response(app).text == "Good Bye, Howdy, Bob !!\n"
+
+
+@pytest.mark.parametrize("raw_path", ["/greeting/\xff\xfe", "/\xff"])
+def test_path_that_is_not_utf8_is_404(call, raw_path):
+    # WSGI carries the request's bytes as latin-1 code points.
+    response = call("/", environ={"PATH_INFO": raw_path})
+    assert response.status_int == 404
+    assert errors_of(response)[0]["code"] == "greeter.not_found"

@@ -21,7 +21,9 @@ class VersionDiscovery(wsgi.Middleware):
     """Answer ``/`` with the versions document; pass everything else on."""
 
     def process_request(self, req: webob.Request) -> webob.Response | None:
-        if req.path_info not in ("", "/"):
+        # The raw WSGI path: webob's path_info would decode it as UTF-8,
+        # and a client may send any bytes.
+        if req.environ.get("PATH_INFO", "") not in ("", "/"):
             return None
         if req.method not in READ_METHODS:
             raise wsgi.error(req.environ, 405,
