@@ -47,13 +47,15 @@ def best_match(environ: Mapping[str, Any],
     return acceptable[0][0] if acceptable else None
 
 
-def error(environ: Mapping[str, Any], status: int, detail: str | None = None,
+def error(environ: dict[str, Any], status: int, detail: str | None = None,
           code: str | None = None,
           headers: Iterable[tuple[str, str]] = ()) -> webob.exc.HTTPError:
     """An error response in the OpenStack API-SIG shape, ready to raise.
 
     The body is rendered here, once, so it reads the same whichever layer
-    (ours, or a webob ``wsgify`` in oslo.middleware) finally serves it.
+    finally serves it: the fault wrapper, or a ``webob.dec.wsgify`` filter
+    an operator puts in between (oslo.middleware's stock classes, say),
+    which would otherwise render it as webob's HTML page.
     """
     error_class = webob.exc.status_map[status]
     title = error_class.title
