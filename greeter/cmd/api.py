@@ -20,7 +20,7 @@ from greeter.common import exception
 from greeter.common import server
 
 # What start-up failures look like: each is a configuration problem.
-STARTUP_ERRORS = (cfg.Error, exception.ConfigError, ValueError, OSError)
+STARTUP_ERRORS = (cfg.Error, exception.ConfigError, OSError)
 
 LOG = log.getLogger(__name__)
 
