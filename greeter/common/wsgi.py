@@ -77,6 +77,13 @@ def error(environ: dict[str, Any], status: int, detail: str | None = None,
     return error_class(headers=list(headers), **content)
 
 
+def method_not_allowed(environ: dict[str, Any],
+                       allowed: str) -> webob.exc.HTTPError:
+    """405 naming the methods that are (``allowed``: "GET, HEAD")."""
+    return error(environ, 405, f"Method {environ['REQUEST_METHOD']} is not "
+                 "allowed here.", headers=[("Allow", allowed)])
+
+
 class Middleware(base.ConfigurableMiddleware):
     """Base of greeter's filters: oslo.middleware's contract, as plain WSGI.
 
@@ -129,9 +136,7 @@ class Router:
             raise error(environ, 404, "No such resource.")
         allowed = args.get("allowed_methods")
         if allowed is not None:
-            raise error(environ, 405,
-                        f"Method {environ['REQUEST_METHOD']} is not allowed "
-                        "here.", headers=[("Allow", allowed)])
+            raise method_not_allowed(environ, allowed)
         environ[ROUTING_ARGS] = ((), args)
         return args["controller"](environ, start_response)
 

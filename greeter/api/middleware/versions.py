@@ -26,9 +26,8 @@ class VersionDiscovery(wsgi.Middleware):
         if req.environ.get("PATH_INFO", "") not in ("", "/"):
             return None
         if req.method not in READ_METHODS:
-            raise wsgi.error(req.environ, 405,
-                             f"Method {req.method} is not allowed here.",
-                             headers=[("Allow", ", ".join(READ_METHODS))])
+            raise wsgi.method_not_allowed(req.environ,
+                                          ", ".join(READ_METHODS))
         links = [{"rel": "self", "href": req.application_url + "/"}]
         return webob.Response(json_body={
             "versions": [dict(version, links=links) for version in VERSIONS],
