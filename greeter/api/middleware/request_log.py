@@ -21,6 +21,7 @@ from urllib.parse import quote
 from oslo_context import context
 from oslo_middleware import request_id
 
+from greeter.api.middleware import auth
 from greeter.common import wsgi
 
 # A plain stdlib logger: oslo.log's handlers and formatters (set up on the
@@ -65,5 +66,5 @@ class RequestLog(wsgi.Middleware):
                       "path": loggable_path(environ),
                       "status": status,
                       "ms": (time.monotonic() - start) * 1000,
-                      "token": "presented" if environ.get("HTTP_X_AUTH_TOKEN")
-                      else "absent"})
+                      "token": "presented"
+                      if environ.get(auth.TOKEN_HEADER) else "absent"})
