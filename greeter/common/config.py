@@ -17,6 +17,7 @@ from oslo_middleware import opts as middleware_opts
 from paste import deploy
 
 from greeter.common import exception
+from greeter.common import log
 
 PROJECT = "greeter"
 
@@ -126,7 +127,7 @@ def parse_args(conf: cfg.ConfigOpts, args: Sequence[str],
     logging.register_options(conf)
     conf(list(args), project=PROJECT,
          default_config_files=default_config_files)
-    logging.setup(conf, PROJECT)
+    log.setup(conf, PROJECT)
 
 
 def config_files_from_env(variable: str = "OS_GREETER_CONFIG_FILES",

@@ -12,6 +12,7 @@ forge or break a log line.
 
 from __future__ import annotations
 
+import functools
 import logging as std_logging
 import time
 from collections.abc import Callable
@@ -33,11 +34,20 @@ LOG = std_logging.getLogger(__name__)
 PATH_SAFE = "/:@!$&'()*+,;=-._~"
 
 
-def loggable_path(environ: dict) -> str:
-    """SCRIPT_NAME + PATH_INFO as printable ASCII."""
-    raw = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+# Clients ask for the same few paths again and again: their quoted forms
+# are remembered, in a bounded cache so that endless new paths cannot
+# grow it.
+@functools.lru_cache(maxsize=256)
+def printable(raw: str) -> str:
+    """A WSGI string as printable ASCII."""
     # WSGI strings carry the request's bytes as latin-1 code points.
     return quote(raw.encode("latin-1", "replace"), safe=PATH_SAFE)
+
+
+def loggable_path(environ: dict) -> str:
+    """SCRIPT_NAME + PATH_INFO as printable ASCII."""
+    return printable(environ.get("SCRIPT_NAME", "")
+                     + environ.get("PATH_INFO", ""))
 
 
 class RequestLog(wsgi.Middleware):
@@ -62,7 +72,7 @@ class RequestLog(wsgi.Middleware):
             LOG.info('%(remote)s "%(method)s %(path)s" status: %(status)s '
                      'time: %(ms).2fms token: %(token)s',
                      {"remote": environ.get("REMOTE_ADDR", "-"),
-                      "method": quote(environ.get("REQUEST_METHOD", "-")),
+                      "method": printable(environ.get("REQUEST_METHOD", "-")),
                       "path": loggable_path(environ),
                       "status": status,
                       "ms": (time.monotonic() - start) * 1000,
