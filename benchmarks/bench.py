@@ -8,8 +8,13 @@ class, threads), started in turn, and loaded with wrk on /greeting/hello
 with a valid token; rounds interleave the apps so that drift of the
 machine falls on all of them alike. Reports the median over rounds of
 req/s, p50 and p99 latency, start-up time (process start to first 200)
-and RSS per worker; the ratios come last. Any non-2xx answer, or a
-socket error, fails the run.
+RSS per worker, and the workers' CPU time per request (user + system,
+from /proc: steadier than req/s on a shared machine); the ratios come
+last. Any non-2xx answer, or a socket error, fails the run.
+
+``--apps bare,seed,greeter,greeter-quiet`` adds greeter with its request
+log silenced (through oslo.log's ``default_log_levels``), to show what the
+access line costs.
 """
 
 from __future__ import annotations
@@ -31,6 +36,9 @@ REPO = pathlib.Path(__file__).resolve().parent.parent
 TOKEN = "open-sesame"
 PATH = "/greeting/hello"
 APPS = ("bare", "seed", "greeter")
+OPTIONAL_APPS = ("greeter-quiet",)
+# oslo.log's default_log_levels, set so that the request log says nothing.
+QUIET_REQUEST_LOG = "greeter.api.middleware.request_log=WARN"
 
 
 def free_port() -> int:
@@ -47,7 +55,9 @@ def server_command(app: str, port: int, mode: str,
                    workers: int, threads: int) -> tuple[list[str], dict]:
     """The command and environment that serve ``app`` with these settings."""
     env = dict(os.environ)
-    if app == "greeter":
+    if app == "greeter-quiet":
+        env["OS_DEFAULT__DEFAULT_LOG_LEVELS"] = QUIET_REQUEST_LOG
+    if app.startswith("greeter"):
         env.update({
             "OS_API__BIND_HOST": "127.0.0.1",
             "OS_API__BIND_PORT": str(port),
@@ -80,12 +90,26 @@ def wait_first_200(url: str, process: subprocess.Popen,
     raise RuntimeError(f"no 200 from {url} in {timeout}s")
 
 
+def worker_pids(master_pid: int) -> list[str]:
+    return pathlib.Path(
+        f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
+
+
+def cpu_seconds(pids: list[str]) -> float:
+    """User + system CPU time these processes have used, in seconds."""
+    total = 0
+    for pid in pids:
+        # Fields after the command name; utime and stime are 14th and 15th.
+        fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(
+            ")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def worker_rss_mib(master_pid: int) -> float:
     """Mean RSS of the master's children (the workers), in MiB."""
-    children = pathlib.Path(
-        f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
     rss = []
-    for pid in children:
+    for pid in worker_pids(master_pid):
         status = pathlib.Path(f"/proc/{pid}/status").read_text()
         rss.append(int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024)
     return statistics.mean(rss)
@@ -108,6 +132,7 @@ def run_wrk(url: str, duration: int, connections: int) -> dict:
     if "Non-2xx" in out or "Socket errors" in out:
         raise RuntimeError(f"wrk saw failures:\n{out}")
     return {
+        "requests": int(re.search(r"(\d+) requests in", out).group(1)),
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
         "p50": to_ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1)),
         "p99": to_ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1)),
@@ -131,8 +156,12 @@ def measure(app: str, mode: str, args: argparse.Namespace) -> dict:
         # The first 200 can come before every worker has booted; load
         # then would fall on fewer workers than configured.
         time.sleep(1)
+        workers = worker_pids(process.pid)
+        cpu_before = cpu_seconds(workers)
         figures = run_wrk(url, args.duration, args.connections)
-        figures.update(startup=startup, rss=worker_rss_mib(process.pid))
+        cpu_used = cpu_seconds(workers) - cpu_before
+        figures.update(startup=startup, rss=worker_rss_mib(process.pid),
+                       cpu_us=cpu_used / figures["requests"] * 1e6)
         return figures
     finally:
         process.send_signal(signal.SIGTERM)
@@ -156,12 +185,12 @@ def report(mode: str,
                     for key in runs[0]}
               for app, runs in results.items()}
     table = [f"== {mode}: median of {len(results['bare'])} rounds",
-             f"{'app':8} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
-             f"{'start s':>8} {'RSS MiB':>8}"]
-    for app in APPS:
-        m = median[app]
-        table.append(f"{app:8} {m['rps']:9.0f} {m['p50']:8.2f} "
-                     f"{m['p99']:8.2f} {m['startup']:8.2f} {m['rss']:8.1f}")
+             f"{'app':13} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
+             f"{'start s':>8} {'RSS MiB':>8} {'CPU us/req':>11}"]
+    for app, m in median.items():
+        table.append(f"{app:13} {m['rps']:9.0f} {m['p50']:8.2f} "
+                     f"{m['p99']:8.2f} {m['startup']:8.2f} {m['rss']:8.1f} "
+                     f"{m['cpu_us']:11.1f}")
     greeter, bare, seed = median["greeter"], median["bare"], median["seed"]
     ratios = {
         "greeter/bare throughput": greeter["rps"] / bare["rps"],
@@ -180,17 +209,24 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--modes", default="sync,gthread")
+    parser.add_argument("--apps", default=",".join(APPS))
     args = parser.parse_args()
+    apps = tuple(args.apps.split(","))
+    unknown = set(apps) - set(APPS + OPTIONAL_APPS)
+    if unknown or not set(APPS) <= set(apps):
+        parser.error(f"--apps: {', '.join(APPS)} are needed for the "
+                     f"ratios; {', '.join(OPTIONAL_APPS)} may be added")
     if not shutil.which("wrk"):
         sys.exit("bench: wrk not found on PATH; install it first, e.g. "
                  "`sudo apt-get install wrk` on Debian or Ubuntu")
 
     tables, ratios = [], []
     for mode in args.modes.split(","):
-        results: dict[str, list[dict]] = {app: [] for app in APPS}
+        results: dict[str, list[dict]] = {app: [] for app in apps}
         for round_number in range(args.rounds):
             # Rotate the order each round, so no app always goes first.
-            order = APPS[round_number % 3:] + APPS[:round_number % 3]
+            shift = round_number % len(apps)
+            order = apps[shift:] + apps[:shift]
             for app in order:
                 results[app].append(measure(app, mode, args))
                 print(f"{mode} round {round_number + 1} {app}: "
