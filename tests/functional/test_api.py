@@ -103,6 +103,21 @@ def test_log_line_per_request_without_token(greeter):
     assert SHIPPED_TOKEN not in greeter.log()
 
 
+def test_request_log_can_be_silenced(start_greeter):
+    # The operator's switch the README gives for the access line's cost.
+    server = start_greeter(env={
+        "OS_DEFAULT__DEFAULT_LOG_LEVELS":
+            "greeter.api.middleware.request_log=WARN"})
+    response = requests.get(server.url + "/greeting/hello", headers=AUTH,
+                            timeout=5)
+    assert response.status_code == 200
+    request_id = response.headers["x-openstack-request-id"]
+    log = server.log()
+    assert "Booting worker" in log
+    assert request_id not in log
+    assert '"GET /greeting/hello"' not in log
+
+
 def test_env_overrides_config(start_greeter):
     server = start_greeter(env={"OS_GREETING__NAME": "Bob",
                                 "OS_GREETING__GREETING": "Howdy"})
