@@ -7,8 +7,8 @@ Each app is served by gunicorn with the same settings (workers, worker
 class, threads), started in turn, and loaded with wrk on /greeting/hello
 with a valid token; rounds interleave the apps so that drift of the
 machine falls on all of them alike. Reports the median over rounds of
-req/s, p50 and p99 latency, start-up time (process start to first 200)
-RSS per worker, and the workers' CPU time per request (user + system,
+req/s, p50 and p99 latency, start-up time (process start to first 200),
+RSS per worker and the workers' CPU time per request (user + system,
 from /proc: steadier than req/s on a shared machine); the ratios come
 last. Any non-2xx answer, or a socket error, fails the run.
 
@@ -106,10 +106,10 @@ def cpu_seconds(pids: list[str]) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def worker_rss_mib(master_pid: int) -> float:
-    """Mean RSS of the master's children (the workers), in MiB."""
+def worker_rss_mib(pids: list[str]) -> float:
+    """Mean RSS of these processes (the workers), in MiB."""
     rss = []
-    for pid in worker_pids(master_pid):
+    for pid in pids:
         status = pathlib.Path(f"/proc/{pid}/status").read_text()
         rss.append(int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024)
     return statistics.mean(rss)
@@ -160,7 +160,7 @@ def measure(app: str, mode: str, args: argparse.Namespace) -> dict:
         cpu_before = cpu_seconds(workers)
         figures = run_wrk(url, args.duration, args.connections)
         cpu_used = cpu_seconds(workers) - cpu_before
-        figures.update(startup=startup, rss=worker_rss_mib(process.pid),
+        figures.update(startup=startup, rss=worker_rss_mib(workers),
                        cpu_us=cpu_used / figures["requests"] * 1e6)
         return figures
     finally:

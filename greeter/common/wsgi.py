@@ -90,7 +90,8 @@ class Middleware(base.ConfigurableMiddleware):
     ``process_request`` returns a response to answer early, or None to pass
     the request on. Unlike oslo's base there is no ``wsgify`` here, so an
     error raised further in reaches the fault wrapper untouched, and a
-    request that passes costs no webob objects.
+    request that passes costs one webob Request (a thin wrapper over the
+    environ) and no Response.
     """
 
     def process_request(self, req: webob.Request) -> webob.Response | None:
