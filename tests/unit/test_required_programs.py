@@ -1,0 +1,36 @@
+"""The test run names a missing OS program at once (tests/conftest.py)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import REPO
+
+
+def run_pytest(tmp_path, *args: str) -> subprocess.CompletedProcess:
+    """pytest in a child whose PATH holds no program at all."""
+    empty = tmp_path / "empty-path"
+    empty.mkdir()
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
+        cwd=REPO, env={**os.environ, "PATH": str(empty)},
+        capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_functional_tests_without_curl_stop_with_one_line(tmp_path):
+    result = run_pytest(tmp_path, "tests/functional/test_api.py")
+    assert result.returncode == pytest.ExitCode.USAGE_ERROR, result.stdout
+    assert ("curl is not installed (tests/functional run it): "
+            "apt-get install curl") in result.stdout
+    assert "FileNotFoundError" not in result.stdout
+    assert " passed" not in result.stdout
+
+
+def test_unit_tests_need_no_program(tmp_path):
+    result = run_pytest(tmp_path, "tests/unit/test_fault.py")
+    assert result.returncode == pytest.ExitCode.OK, result.stdout
+    assert "not installed" not in result.stdout
