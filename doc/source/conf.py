@@ -44,6 +44,9 @@ html_theme = "alabaster"
 html_theme_options = {
     "description": "An OpenStack-style HTTP API service",
     "fixed_sidebar": True,
+    # Wide enough for the request path's diagram.
+    "page_width": "1240px",
+    "body_max_width": "none",
 }
 html_last_updated_fmt = None
 html_show_sourcelink = False
