@@ -74,8 +74,11 @@ class HAProject:
         self.stats_url = f"http://127.0.0.1:{stats_port}/stats;csv"
         self.env = {**os.environ, "GREETER_PORT": str(port),
                     "GREETER_HA_STATS_PORT": str(stats_port)}
-        self.command = [*compose_command(), "-p", name,
-                        "--env-file", HA_ENV_FILE]
+        command = compose_command()
+        if command != ["docker", "compose"]:
+            pytest.fail("the ha profile's test needs Compose v2 "
+                        "(`docker compose`), found only `docker-compose`")
+        self.command = [*command, "-p", name, "--env-file", HA_ENV_FILE]
 
     def compose(self, *args: str, **kwargs):
         return run(*self.command, *args, cwd=REPO, env=self.env, **kwargs)
@@ -106,9 +109,16 @@ class HAProject:
             text = requests.get(self.stats_url, timeout=5).text
         except requests.RequestException:
             return {}
-        rows = csv.DictReader(io.StringIO(text.lstrip("# ")))
-        return {row["addr"].rsplit(":", 1)[0]: row["status"]
-                for row in rows if row["pxname"] == "api" and row["addr"]}
+        statuses: dict[str, str] = {}
+        for row in csv.DictReader(io.StringIO(text.lstrip("# "))):
+            if row["pxname"] != "api" or not row["addr"]:
+                continue  # the frontend, the backend, empty slots
+            address = row["addr"].rsplit(":", 1)[0]
+            # A slot whose replica left DNS may keep its old address;
+            # the slot that took the address again is the one that counts.
+            if statuses.get(address) != "UP":
+                statuses[address] = row["status"]
+        return statuses
 
     def in_rotation(self, container: str) -> bool:
         return self.servers().get(self.address(container)) == "UP"
