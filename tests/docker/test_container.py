@@ -69,7 +69,7 @@ class ComposeProject:
         return run(*self.command, *args, cwd=REPO, env=self.env, **kwargs)
 
     def container(self) -> str:
-        return self.compose("ps", "-q", "api").stdout.strip()
+        return self.compose("ps", "--all", "-q", "api").stdout.strip()
 
     def inspect(self, template: str) -> str:
         return run("docker", "inspect", "-f", template,

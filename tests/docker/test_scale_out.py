@@ -1,0 +1,321 @@
+"""Three replicas behind haproxy (compose's `ha` profile), under load.
+
+`docker compose --env-file docker/ha.env up --scale api=3`, for real:
+requests spread over every replica, each replica logs the real client, a
+rolling restart (drain, wait until haproxy takes the replica out, SIGTERM,
+start, wait until it is back) loses no request, and a replica killed with
+SIGKILL costs at most the requests in flight on it.
+
+HAPROXY_IMAGE picks haproxy's image as BASE_IMAGE picks greeter's base:
+unset, the official image is pulled; a local name that does not exist yet
+is built from docker/haproxy/Dockerfile on BASE_IMAGE. Everything listens
+on loopback, and every wait has a deadline.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import threading
+import time
+from collections.abc import Callable
+
+import pytest
+import requests
+
+from tests.conftest import REPO
+from tests.conftest import SHIPPED_TOKEN
+from tests.docker.test_container import compose_command
+from tests.docker.test_container import ensure_base_image
+from tests.docker.test_container import run
+from tests.functional.conftest import free_port
+
+pytestmark = pytest.mark.docker
+
+REPLICAS = 3
+HA_ENV_FILE = "docker/ha.env"
+WAIT_TIMEOUT = 120  # seconds, for any one state change
+STOP_TIMEOUT = 40  # stop_grace_period in docker-compose.yml
+CLIENTS = 4  # concurrent clients of the steady load
+AUTH = {"X-Auth-Token": SHIPPED_TOKEN}
+
+
+def wait_until(condition: Callable[[], bool], what: str,
+               timeout: float = WAIT_TIMEOUT) -> float:
+    """Poll until ``condition()`` holds; return the seconds it took."""
+    start = time.monotonic()
+    while not condition():
+        if time.monotonic() - start > timeout:
+            raise AssertionError(f"timed out after {timeout}s: {what}")
+        time.sleep(0.2)
+    return time.monotonic() - start
+
+
+def ensure_haproxy_image() -> None:
+    image = os.environ.get("HAPROXY_IMAGE")
+    if not image:
+        return  # compose pulls the official image
+    if run("docker", "image", "inspect", image, check=False).returncode == 0:
+        return
+    build_args = []
+    if os.environ.get("BASE_IMAGE"):
+        build_args = ["--build-arg", f"BASE_IMAGE={os.environ['BASE_IMAGE']}"]
+    run("docker", "build", *build_args, "-t", image,
+        str(REPO / "docker" / "haproxy"), timeout=1200)
+
+
+class HAProject:
+    """One `compose -p NAME --env-file docker/ha.env` deployment."""
+
+    def __init__(self, name: str) -> None:
+        port, stats_port = free_port(), free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        self.stats_url = f"http://127.0.0.1:{stats_port}/stats;csv"
+        self.env = {**os.environ, "GREETER_PORT": str(port),
+                    "GREETER_HA_STATS_PORT": str(stats_port)}
+        command = compose_command()
+        if command != ["docker", "compose"]:
+            pytest.fail("the ha profile's test needs Compose v2 "
+                        "(`docker compose`), found only `docker-compose`")
+        self.command = [*command, "-p", name, "--env-file", HA_ENV_FILE]
+
+    def compose(self, *args: str, **kwargs):
+        return run(*self.command, *args, cwd=REPO, env=self.env, **kwargs)
+
+    def replicas(self) -> list[str]:
+        """The api containers' names, in replica order."""
+        names = self.compose("ps", "-a", "--format", "{{.Name}}",
+                             "api").stdout.split()
+        return sorted(names, key=lambda name: int(name.rsplit("-", 1)[1]))
+
+    @staticmethod
+    def inspect(container: str, template: str) -> str:
+        return run("docker", "inspect", "-f", template,
+                   container).stdout.strip()
+
+    def address(self, container: str) -> str:
+        return self.inspect(
+            container, "{{range .NetworkSettings.Networks}}"
+            "{{.IPAddress}}{{end}}")
+
+    def healthy(self, container: str) -> bool:
+        return self.inspect(container, "{{.State.Health.Status}}") == \
+            "healthy"
+
+    def servers(self) -> dict[str, str]:
+        """haproxy's view: replica address -> UP, DOWN, MAINT..."""
+        try:
+            text = requests.get(self.stats_url, timeout=5).text
+        except requests.RequestException:
+            return {}
+        statuses: dict[str, str] = {}
+        for row in csv.DictReader(io.StringIO(text.lstrip("# "))):
+            if row["pxname"] != "api" or not row["addr"]:
+                continue  # the frontend, the backend, empty slots
+            address = row["addr"].rsplit(":", 1)[0]
+            # A slot whose replica left DNS may keep its old address;
+            # the slot that took the address again is the one that counts.
+            if statuses.get(address) != "UP":
+                statuses[address] = row["status"]
+        return statuses
+
+    def in_rotation(self, container: str) -> bool:
+        return self.servers().get(self.address(container)) == "UP"
+
+    def out_of_rotation(self, address: str) -> bool:
+        """haproxy sends ``address`` nothing: DOWN, or MAINT once gone.
+
+        ("UP 1/2", one failed check of two, still takes traffic.)
+        """
+        status = self.servers().get(address, "MAINT (gone from DNS)")
+        return status.startswith(("DOWN", "MAINT"))
+
+    def all_in_rotation(self) -> bool:
+        up = [address for address, status in self.servers().items()
+              if status == "UP"]
+        return len(up) == REPLICAS and all(
+            self.healthy(name) for name in self.replicas())
+
+    def logs(self, container: str) -> str:
+        return run("docker", "logs", container).stdout
+
+    def up(self) -> float:
+        start = time.monotonic()
+        self.compose("up", "-d", "--build", "--scale", f"api={REPLICAS}",
+                     timeout=1200)
+        wait_until(self.all_in_rotation,
+                   f"{REPLICAS} healthy replicas, UP in haproxy")
+        return time.monotonic() - start
+
+    def down(self) -> None:
+        self.compose("down", "--volumes", "--remove-orphans", check=False)
+
+
+class SteadyLoad:
+    """``CLIENTS`` threads sending GET /greeting/hello until stopped.
+
+    Each client keeps its connection to haproxy alive and pauses briefly
+    between requests, so the load is steady without filling the machine.
+    A failure is anything but a 200: another status, a connection error or
+    no answer within 10 s.
+    """
+
+    def __init__(self, url: str, pause: float = 0.01) -> None:
+        self.url = url + "/greeting/hello"
+        self.pause = pause
+        self.sent = 0
+        self.failures: list[str] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._client, daemon=True)
+                         for _ in range(CLIENTS)]
+
+    def _client(self) -> None:
+        with requests.Session() as session:
+            while not self._stop.is_set():
+                try:
+                    response = session.get(self.url, headers=AUTH,
+                                           timeout=10)
+                    failure = None if response.status_code == 200 else \
+                        f"{response.status_code} {response.text[:200]!r}"
+                except requests.RequestException as exc:
+                    failure = f"{type(exc).__name__}: {exc}"
+                with self._lock:
+                    self.sent += 1
+                    if failure:
+                        self.failures.append(failure)
+                time.sleep(self.pause)
+
+    def __enter__(self) -> SteadyLoad:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=30)
+
+    def counts(self) -> tuple[int, int]:
+        with self._lock:
+            return self.sent, len(self.failures)
+
+    def answered(self) -> int:
+        """Requests answered 200 so far."""
+        sent, failed = self.counts()
+        return sent - failed
+
+
+@pytest.fixture(scope="module")
+def ha():
+    ensure_base_image()
+    ensure_haproxy_image()
+    project = HAProject(f"greeter-ha-test-{os.getpid()}")
+    try:
+        seconds = project.up()
+        print(f"\nha: compose up, {REPLICAS} replicas UP in haproxy in "
+              f"{seconds:.1f}s")
+        yield project
+    finally:
+        project.down()
+
+
+def test_requests_reach_every_replica_which_logs_the_real_client(ha):
+    spoofed = "203.0.113.7"
+    request_ids = []
+    for _ in range(10 * REPLICAS):
+        response = requests.get(ha.url + "/greeting/hello", timeout=10,
+                                headers={**AUTH, "X-Forwarded-For": spoofed})
+        assert response.text == "Hello, Wilkommen, Phred !!\n"
+        request_ids.append(response.headers["x-openstack-request-id"])
+
+    # haproxy sees the client arrive from the network's gateway (Docker's
+    # port publishing); greeter must log that address, not haproxy's own
+    # nor the one the client claimed.
+    network = ha.inspect(ha.replicas()[0], "{{range $name, $_ := "
+                         ".NetworkSettings.Networks}}{{$name}}{{end}}")
+    gateway = run("docker", "network", "inspect", "-f",
+                  "{{range .IPAM.Config}}{{.Gateway}}{{end}}",
+                  network).stdout.strip()
+    haproxy = ha.compose("ps", "-q", "haproxy").stdout.strip()
+    served = {}
+    for replica in ha.replicas():
+        lines = [line for line in ha.logs(replica).splitlines()
+                 if any(rid in line for rid in request_ids)]
+        served[replica] = len(lines)
+        for line in lines:
+            assert f'{gateway} "GET /greeting/hello" status: 200' in line
+            assert spoofed not in line
+            assert ha.address(haproxy) not in line
+    print(f"ha: {len(request_ids)} requests, served per replica: {served}")
+    assert sum(served.values()) == len(request_ids)
+    assert all(count > 0 for count in served.values()), served
+
+
+def test_rolling_restart_under_load_loses_no_request(ha):
+    steps = []
+    with SteadyLoad(ha.url) as load:
+        wait_until(lambda: load.counts()[0] >= 50, "load started")
+        roll_start = time.monotonic()
+        for replica in ha.replicas():
+            address = ha.address(replica)
+            run("docker", "exec", replica, "touch", "/tmp/greeter-api.drain")
+            drained = wait_until(lambda a=address: ha.out_of_rotation(a),
+                                 f"haproxy takes {replica} out")
+            start = time.monotonic()
+            run("docker", "stop", "--time", str(STOP_TIMEOUT), replica,
+                timeout=STOP_TIMEOUT + 30)
+            stopped = time.monotonic() - start
+            assert ha.inspect(replica, "{{.State.ExitCode}}") == "0"
+            run("docker", "start", replica)
+            back = wait_until(
+                lambda r=replica: ha.healthy(r) and ha.in_rotation(r),
+                f"{replica} healthy and UP in haproxy")
+            steps.append((replica, drained, stopped, back))
+        roll = time.monotonic() - roll_start
+        # The last replica takes traffic again before the load stops.
+        wait_until(lambda: ha.all_in_rotation(), "all replicas UP")
+        time.sleep(1)
+    sent, failed = load.counts()
+    for replica, drained, stopped, back in steps:
+        print(f"ha: rolling restart {replica}: drain -> out of haproxy "
+              f"{drained:.1f}s, SIGTERM -> exited {stopped:.1f}s, start -> "
+              f"healthy and UP {back:.1f}s")
+    print(f"ha: rolling restart of {REPLICAS} replicas in {roll:.1f}s "
+          f"under load: {sent} requests sent, {failed} failed")
+    assert failed == 0, load.failures[:10]
+    assert sent > 100
+
+
+def test_replica_killed_under_load_costs_at_most_its_requests(ha):
+    victim = ha.replicas()[0]
+    with SteadyLoad(ha.url) as load:
+        wait_until(lambda: load.counts()[0] >= 50, "load started")
+        sent_before, failed_before = load.counts()
+        address = ha.address(victim)
+        start = time.monotonic()
+        run("docker", "kill", "--signal", "KILL", victim)
+        out = wait_until(lambda: ha.out_of_rotation(address),
+                         f"haproxy takes the killed {victim} out")
+        # The service goes on with the other replicas.
+        answered = load.answered()
+        wait_until(lambda: load.answered() >= answered + 100,
+                   "100 more requests answered after the kill")
+        after_kill = time.monotonic() - start
+    sent, failed = load.counts()
+    assert failed_before == 0, load.failures[:10]
+    print(f"ha: SIGKILL {victim}: out of haproxy in {out:.1f}s; "
+          f"{sent - sent_before} requests sent in the {after_kill:.1f}s "
+          f"after the kill, {failed} failed (at most {CLIENTS} were in "
+          "flight)")
+    # A client has at most one request in flight.
+    assert failed <= CLIENTS, load.failures[:10]
+    assert ha.inspect(victim, "{{.State.ExitCode}}") == "137"
+
+    start = time.monotonic()
+    run("docker", "start", victim)
+    wait_until(lambda: ha.healthy(victim) and ha.in_rotation(victim),
+               f"{victim} healthy and UP in haproxy again")
+    print(f"ha: {victim} started again, healthy and UP in "
+          f"{time.monotonic() - start:.1f}s")
