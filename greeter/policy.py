@@ -61,8 +61,9 @@ class Enforcer:
             raise exception.PolicyNotAuthorizedError(action)
         target = {"project_id": ctx.project_id, "user_id": ctx.user_id}
         try:
-            self._enforcer.authorize(action, target, ctx, True,
-                                     exception.PolicyNotAuthorizedError, action)
+            self._enforcer.authorize(
+                action, target, ctx, True,
+                exception.PolicyNotAuthorizedError, action)
         except policy.InvalidScope:
             # A system- or domain-scoped token on a project rule.
             raise exception.PolicyNotAuthorizedError(action) from None
