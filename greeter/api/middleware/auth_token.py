@@ -55,6 +55,13 @@ class AuthToken(auth_token.AuthProtocol):
             # auth_token has logged why, without the token.
             raise wsgi.error(request.environ, 503, UNAVAILABLE,
                              exception.AUTH_UNAVAILABLE) from None
+        except ksa_exceptions.ConnectionError as exc:
+            # auth_token turns a refused connection into its 503, but lets
+            # a timeout (Keystone accepting connections and not answering)
+            # through as an exception: the same outage, the same answer.
+            LOG.error("Unable to validate token: %s", exc)
+            raise wsgi.error(request.environ, 503, UNAVAILABLE,
+                             exception.AUTH_UNAVAILABLE) from None
         except ksa_exceptions.EndpointNotFound as exc:
             # A configuration fault ([keystone_authtoken] interface names
             # an endpoint the catalog lacks); the client can do nothing
