@@ -26,12 +26,14 @@ from keystoneauth1 import session as ks_session
 from keystoneauth1.identity import v3
 
 from tests.conftest import ETC
+from tests.conftest import REPO
 from tests.functional.conftest import CONFIGURED_TOKENS
 from tests.functional.conftest import GreeterProcess
 from tests.functional.conftest import free_port
 from tests.functional.conftest import greeter_logs  # noqa: F401 (fixture)
 
-HERE = pathlib.Path(__file__).resolve().parent
+# keystone_wsgi.py, shared with the keystone compose profile's image.
+KEYSTONE_WSGI_DIR = REPO / "docker" / "keystone"
 START_TIMEOUT = 90.0
 REGION = "RegionOne"
 
@@ -79,6 +81,10 @@ class KeystoneServer:
             f"connection = sqlite:///{self.workdir / 'keystone.db'}\n"
             "[fernet_tokens]\n"
             f"key_repository = {self.workdir / 'fernet-keys'}\n"
+            # fernet_setup also makes receipt keys, by default in
+            # /etc/keystone: keep them here.
+            "[fernet_receipts]\n"
+            f"key_repository = {self.workdir / 'fernet-keys'}\n"
             "[credential]\n"
             f"key_repository = {self.workdir / 'credential-keys'}\n")
         owner = ("--keystone-user", getpass.getuser(), "--keystone-group",
@@ -97,7 +103,8 @@ class KeystoneServer:
             self.process = subprocess.Popen(
                 [str(self.venv / "bin" / "gunicorn"),
                  "--bind", f"127.0.0.1:{self.port}", "--workers", "2",
-                 "--pythonpath", str(HERE), "keystone_wsgi:application"],
+                 "--pythonpath", str(KEYSTONE_WSGI_DIR),
+                 "keystone_wsgi:application"],
                 env=env, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True)
         deadline = time.monotonic() + START_TIMEOUT

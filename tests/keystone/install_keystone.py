@@ -3,8 +3,9 @@
     python -m tests.keystone.install_keystone VENV
 
 Keystone's dependencies (SQLAlchemy, oslo.db, ...) stay out of greeter's
-test environment. Versions come from keystone-constraints.txt beside this
-file; an existing virtualenv is reused (pip skips what is installed).
+test environment. Versions come from keystone-constraints.txt in
+docker/keystone/ (the keystone compose profile's image uses the same);
+an existing virtualenv is reused (pip skips what is installed).
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import subprocess
 import sys
 import venv
 
-CONSTRAINTS = pathlib.Path(__file__).with_name("keystone-constraints.txt")
+CONSTRAINTS = (pathlib.Path(__file__).resolve().parents[2] / "docker"
+               / "keystone" / "keystone-constraints.txt")
 
 
 def main(argv: list[str]) -> None:
