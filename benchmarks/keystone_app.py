@@ -11,9 +11,11 @@ steady service.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import os
 import pathlib
+import urllib.request
 from collections.abc import Iterator
 
 from tests.keystone import install_keystone
@@ -38,3 +40,20 @@ def keystone_greeter(workdir: pathlib.Path,
         yield conf, identity.token("member")
     finally:
         keystone.stop()
+
+
+def warm_token_cache(url: str, token: str, workers: int) -> None:
+    """Have every worker validate the token once, before the load.
+
+    Each worker caches on its own; requests sent together keep every
+    worker busy, so each one gets some.
+    """
+    def get(_: int) -> int:
+        request = urllib.request.Request(url, headers={"X-Auth-Token": token})
+        with urllib.request.urlopen(request, timeout=60) as response:  # nosec B310
+            return response.status
+
+    with concurrent.futures.ThreadPoolExecutor(8 * workers) as pool:
+        statuses = set(pool.map(get, range(32 * workers)))
+    if statuses != {200}:
+        raise RuntimeError(f"warming the token cache got {statuses}")

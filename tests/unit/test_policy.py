@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import time
 
 import pytest
 import webob
@@ -134,3 +136,22 @@ def test_client_identity_headers_are_dropped(conf, strategy):
               "OpenStack-System-Scope": "all"}
     assert request(app, "/greeting/goodbye",
                    headers=forged).status_int == 403
+
+
+def test_policy_file_change_applies_once_the_decision_expires(
+        conf, tmp_path, monkeypatch):
+    policy_file = tmp_path / "policy.yaml"
+    policy_file.write_text('"greeting:hello": "role:reader"\n')
+    conf.set_override("policy_file", str(policy_file), group="oslo_policy")
+    enforcer = policy.Enforcer(conf)
+    enforcer.authorize("greeting:hello", ctx("reader"))
+    policy_file.write_text('"greeting:hello": "role:admin"\n')
+    stat = policy_file.stat()
+    os.utime(policy_file, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    # Remembered for DECISION_TTL: the same answer...
+    enforcer.authorize("greeting:hello", ctx("reader"))
+    # ...and the file's answer once that has passed.
+    later = time.monotonic() + policy.DECISION_TTL + 1
+    monkeypatch.setattr(policy.time, "monotonic", lambda: later)
+    with pytest.raises(exception.PolicyNotAuthorizedError):
+        enforcer.authorize("greeting:hello", ctx("reader"))
