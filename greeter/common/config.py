@@ -11,8 +11,6 @@ import os
 from collections.abc import Callable
 from collections.abc import Sequence
 
-from keystoneauth1 import loading as ks_loading
-from keystonemiddleware import auth_token
 from oslo_config import cfg
 from oslo_log import log as logging
 from oslo_middleware import opts as middleware_opts
@@ -119,13 +117,24 @@ KEYSTONE_DEFAULTS = {
 
 
 def keystone_authtoken_opts() -> list[cfg.Opt]:
-    """auth_token's own options (keystonemiddleware registers the same).
-
-    Registering them before parsing lets oslo.config validate them with
-    the rest, and tests and operators set them before the app exists.
-    """
+    """auth_token's own options (keystonemiddleware registers the same)."""
+    # Imported here: keystonemiddleware and keystoneauth take a tenth of
+    # a second to import, which the token and noauth strategies need not
+    # pay at every start.
+    from keystonemiddleware import auth_token
     ((_, opts),) = auth_token.list_opts()
     return opts
+
+
+def register_keystone_opts(conf: cfg.ConfigOpts) -> None:
+    """Register ``[keystone_authtoken]`` on ``conf`` with greeter's defaults.
+
+    Called when the keystone strategy's pipeline is built, before
+    keystonemiddleware reads the options.
+    """
+    conf.register_opts(keystone_authtoken_opts(), group=KEYSTONE_GROUP)
+    for name, value in KEYSTONE_DEFAULTS.items():
+        conf.set_default(name, value, group=KEYSTONE_GROUP)
 
 
 # oslo.middleware's filters register these when paste builds them; doing
@@ -147,9 +156,6 @@ def register_opts(conf: cfg.ConfigOpts) -> None:
             conf.register_opts(opts, group=group)
     for group, opts in policy_opts.list_opts():
         conf.register_opts(opts, group=group)
-    conf.register_opts(keystone_authtoken_opts(), group=KEYSTONE_GROUP)
-    for name, value in KEYSTONE_DEFAULTS.items():
-        conf.set_default(name, value, group=KEYSTONE_GROUP)
 
 
 def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
@@ -159,6 +165,7 @@ def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
     rather than through keystonemiddleware's own namespace, whose sample
     would show keystonemiddleware's defaults and not the password plugin.
     """
+    from keystoneauth1 import loading as ks_loading
     # The password plugin's options (auth_url, username, password...) are
     # registered by keystonemiddleware once the strategy is keystone:
     # auth_url is required, so registering them for every strategy would

@@ -14,7 +14,8 @@ greeter's error codes rather than a second error format:
 - Keystone unreachable, timing out, failing, or rejecting greeter's own
   service credentials: 503 ``greeter.auth.unavailable``, after at most
   the bound ``[keystone_authtoken]`` ``http_connect_timeout`` and
-  ``http_request_max_retries`` set (see greeter.common.config).
+  ``http_request_max_retries`` set (greeter's defaults for them are in
+  greeter.common.config, applied when this filter is built).
 """
 
 from __future__ import annotations
@@ -24,9 +25,11 @@ from collections.abc import Callable
 import webob.exc
 from keystoneauth1 import exceptions as ksa_exceptions
 from keystonemiddleware import auth_token
+from keystonemiddleware import exceptions as ksm_exceptions
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from greeter.common import config
 from greeter.common import exception
 from greeter.common import wsgi
 
@@ -38,6 +41,27 @@ UNAVAILABLE = ("The identity service (Keystone) cannot be reached; try "
 
 class AuthToken(auth_token.AuthProtocol):
     """Validate ``X-Auth-Token`` with Keystone; 401 or 503 in one shape."""
+
+    def __init__(self, app: Callable, conf: dict) -> None:
+        # greeter's defaults (a bounded wait for Keystone) before
+        # keystonemiddleware reads the options.
+        config.register_keystone_opts(
+            conf.get("oslo_config_config") or cfg.CONF)
+        # A configuration auth_token cannot work with stops start-up with
+        # one line, rather than failing every request.
+        try:
+            super().__init__(app, conf)
+        except (ksa_exceptions.ClientException,
+                ksm_exceptions.ConfigurationError) as exc:
+            raise exception.ConfigError(
+                f"[keystone_authtoken]: {exc}") from None
+        if not self._conf.get("auth_type"):
+            # Without it keystonemiddleware falls back to long-deprecated
+            # settings, and every request would fail.
+            raise exception.ConfigError(
+                "[auth] strategy = keystone needs [keystone_authtoken] "
+                "auth_type (e.g. password) and greeter's service user "
+                "(auth_url, username, password, ...)")
 
     def process_request(self, request: webob.Request) -> None:
         try:
