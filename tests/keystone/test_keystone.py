@@ -186,3 +186,15 @@ def test_policy_file_overrides_a_default(start_keystone_greeter, identity,
     server = start_keystone_greeter(
         f"[oslo_policy]\npolicy_file = {policy}\n")
     assert get(server, GOODBYE, identity.token("reader")).status_code == 200
+
+
+def test_missing_catalog_endpoint_is_503_not_500(start_keystone_greeter,
+                                                 identity):
+    # Keystone was bootstrapped with a public identity endpoint only;
+    # keystonemiddleware's default interface is internal.
+    server = start_keystone_greeter(
+        "[keystone_authtoken]\ninterface = internal\n")
+    response = get(server, HELLO, identity.token("member"))
+    assert response.status_code == 503
+    assert error_code(response) == "greeter.auth.unavailable"
+    assert "no identity endpoint" in server.log()
