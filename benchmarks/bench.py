@@ -14,12 +14,15 @@ last. Any non-2xx answer, or a socket error, fails the run.
 
 ``--apps bare,seed,greeter,greeter-quiet`` adds greeter with its request
 log silenced (through oslo.log's ``default_log_levels``), to show what the
-access line costs.
+access line costs. ``greeter-keystone`` adds greeter with ``[auth]
+strategy = keystone`` against a real Keystone on loopback, its token
+cache warm (benchmarks/keystone_app.py).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import pathlib
 import re
@@ -29,16 +32,21 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
+
+from benchmarks import keystone_app
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 TOKEN = "open-sesame"
 PATH = "/greeting/hello"
 APPS = ("bare", "seed", "greeter")
-OPTIONAL_APPS = ("greeter-quiet",)
+OPTIONAL_APPS = ("greeter-quiet", "greeter-keystone")
 # oslo.log's default_log_levels, set so that the request log says nothing.
 QUIET_REQUEST_LOG = "greeter.api.middleware.request_log=WARN"
+# greeter-keystone's config file and token, once its Keystone is up.
+KEYSTONE: dict[str, str] = {}
 
 
 def free_port() -> int:
@@ -65,8 +73,9 @@ def server_command(app: str, port: int, mode: str,
             "OS_API__WORKER_CLASS": mode,
             "OS_API__THREADS": str(threads),
         })
-        return [venv_script("greeter-api"), "--config-file",
-                str(REPO / "etc" / "greeter" / "greeter.conf")], env
+        conf = KEYSTONE["conf"] if app == "greeter-keystone" else str(
+            REPO / "etc" / "greeter" / "greeter.conf")
+        return [venv_script("greeter-api"), "--config-file", conf], env
     module = {"bare": "benchmarks.bare_app", "seed": "benchmarks.seed_app"}
     return [venv_script("gunicorn"), "--bind", f"127.0.0.1:{port}",
             "--workers", str(workers), "--worker-class", mode,
@@ -75,8 +84,8 @@ def server_command(app: str, port: int, mode: str,
 
 
 def wait_first_200(url: str, process: subprocess.Popen,
-                   timeout: float = 30) -> None:
-    request = urllib.request.Request(url, headers={"X-Auth-Token": TOKEN})
+                   timeout: float = 30, token: str = TOKEN) -> None:
+    request = urllib.request.Request(url, headers={"X-Auth-Token": token})
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -123,10 +132,11 @@ def to_ms(text: str) -> float:
     return float(number) * UNITS[unit]
 
 
-def run_wrk(url: str, duration: int, connections: int) -> dict:
+def run_wrk(url: str, duration: int, connections: int,
+            token: str = TOKEN) -> dict:
     result = subprocess.run(
         ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency",
-         "-H", f"X-Auth-Token: {TOKEN}", url],
+         "-H", f"X-Auth-Token: {token}", url],
         capture_output=True, text=True, check=True)
     out = result.stdout
     if "Non-2xx" in out or "Socket errors" in out:
@@ -145,20 +155,23 @@ def measure(app: str, mode: str, args: argparse.Namespace) -> dict:
     threads = 1 if mode == "sync" else args.threads
     command, env = server_command(app, port, mode, args.workers, threads)
     url = f"http://127.0.0.1:{port}{PATH}"
+    token = KEYSTONE["token"] if app == "greeter-keystone" else TOKEN
     start = time.monotonic()
     process = subprocess.Popen(command, env=env, cwd=REPO,
                                stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL,
                                start_new_session=True)
     try:
-        wait_first_200(url, process)
+        wait_first_200(url, process, token=token)
         startup = time.monotonic() - start
         # The first 200 can come before every worker has booted; load
         # then would fall on fewer workers than configured.
         time.sleep(1)
+        if app == "greeter-keystone":
+            keystone_app.warm_token_cache(url, token, args.workers)
         workers = worker_pids(process.pid)
         cpu_before = cpu_seconds(workers)
-        figures = run_wrk(url, args.duration, args.connections)
+        figures = run_wrk(url, args.duration, args.connections, token)
         cpu_used = cpu_seconds(workers) - cpu_before
         figures.update(startup=startup, rss=worker_rss_mib(workers),
                        cpu_us=cpu_used / figures["requests"] * 1e6)
@@ -185,10 +198,10 @@ def report(mode: str,
                     for key in runs[0]}
               for app, runs in results.items()}
     table = [f"== {mode}: median of {len(results['bare'])} rounds",
-             f"{'app':13} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
+             f"{'app':16} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
              f"{'start s':>8} {'RSS MiB':>8} {'CPU us/req':>11}"]
     for app, m in median.items():
-        table.append(f"{app:13} {m['rps']:9.0f} {m['p50']:8.2f} "
+        table.append(f"{app:16} {m['rps']:9.0f} {m['p50']:8.2f} "
                      f"{m['p99']:8.2f} {m['startup']:8.2f} {m['rss']:8.1f} "
                      f"{m['cpu_us']:11.1f}")
     greeter, bare, seed = median["greeter"], median["bare"], median["seed"]
@@ -220,6 +233,16 @@ def main() -> None:
         sys.exit("bench: wrk not found on PATH; install it first, e.g. "
                  "`sudo apt-get install wrk` on Debian or Ubuntu")
 
+    with contextlib.ExitStack() as stack:
+        if "greeter-keystone" in apps:
+            workdir = stack.enter_context(tempfile.TemporaryDirectory())
+            conf, token = stack.enter_context(
+                keystone_app.keystone_greeter(pathlib.Path(workdir)))
+            KEYSTONE.update(conf=str(conf), token=token)
+        run_modes(apps, args)
+
+
+def run_modes(apps: tuple[str, ...], args: argparse.Namespace) -> None:
     tables, ratios = [], []
     for mode in args.modes.split(","):
         results: dict[str, list[dict]] = {app: [] for app in apps}

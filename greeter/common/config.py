@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from oslo_config import cfg
 from oslo_log import log as logging
 from oslo_middleware import opts as middleware_opts
+from oslo_policy import opts as policy_opts
 from paste import deploy
 
 from greeter.common import exception
@@ -30,10 +31,22 @@ greeting_opts = [
 
 auth_opts = [
     cfg.StrOpt("strategy", default="token", choices=[
+        ("keystone", "Requests must carry a Keystone token in "
+                     "X-Auth-Token, validated by keystonemiddleware's "
+                     "auth_token (configure [keystone_authtoken])."),
         ("token", "Requests must carry one of the configured tokens in "
                   "X-Auth-Token."),
         ("noauth", "No authentication. For demos and tests only."),
-    ], help="How requests to the API are authenticated."),
+    ], help="How requests to the API are authenticated. Each strategy "
+            "has its own pipeline in api-paste.ini. Policy "
+            "([oslo_policy]) applies to all of them."),
+    cfg.ListOpt("token_roles", default=["reader", "member"],
+                help="Roles of every caller the token and noauth "
+                     "strategies let through (they have no Keystone "
+                     "identity), for policy. The default allows both "
+                     "greetings; 'reader' alone allows only hello. "
+                     "Identity headers a client sends (X-Roles, "
+                     "X-User-Id, X-Project-Id, ...) are always dropped."),
     cfg.ListOpt("tokens", default=[], secret=True,
                 help="Tokens accepted in X-Auth-Token. Prefer token_file "
                      "outside of demos."),
@@ -90,6 +103,39 @@ _GROUPS = (
     ("paste_deploy", paste_deploy_opts),
 )
 
+KEYSTONE_GROUP = "keystone_authtoken"
+
+# keystonemiddleware leaves http_connect_timeout unset (wait for ever) and
+# retries a failed call to Keystone three times with growing pauses. A
+# worker must not hang on an unreachable Keystone: with these, one call
+# gives up after at most (retries + 1) * timeout + 0.5 s of pauses
+# (10.5 s), and the client gets a 503.
+KEYSTONE_DEFAULTS = {
+    "http_connect_timeout": 5,
+    "http_request_max_retries": 1,
+}
+
+
+def keystone_authtoken_opts() -> list[cfg.Opt]:
+    """auth_token's own options (keystonemiddleware registers the same)."""
+    # Imported here: keystonemiddleware and keystoneauth take a tenth of
+    # a second to import, which the token and noauth strategies need not
+    # pay at every start.
+    from keystonemiddleware import auth_token
+    ((_, opts),) = auth_token.list_opts()
+    return opts
+
+
+def register_keystone_opts(conf: cfg.ConfigOpts) -> None:
+    """Register ``[keystone_authtoken]`` on ``conf`` with greeter's defaults.
+
+    Called when the keystone strategy's pipeline is built, before
+    keystonemiddleware reads the options.
+    """
+    conf.register_opts(keystone_authtoken_opts(), group=KEYSTONE_GROUP)
+    for name, value in KEYSTONE_DEFAULTS.items():
+        conf.set_default(name, value, group=KEYSTONE_GROUP)
+
 
 # oslo.middleware's filters register these when paste builds them; doing
 # it before parsing validates them with the rest, and lets tests and
@@ -108,11 +154,28 @@ def register_opts(conf: cfg.ConfigOpts) -> None:
     for list_middleware_opts in _MIDDLEWARE_OPTS:
         for group, opts in list_middleware_opts():
             conf.register_opts(opts, group=group)
+    for group, opts in policy_opts.list_opts():
+        conf.register_opts(opts, group=group)
 
 
 def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
-    """Options for oslo-config-generator (entry point ``greeter``)."""
-    return [(group, list(opts)) for group, opts in _GROUPS]
+    """Options for oslo-config-generator (entry point ``greeter``).
+
+    ``[keystone_authtoken]`` is listed here, with greeter's defaults,
+    rather than through keystonemiddleware's own namespace, whose sample
+    would show keystonemiddleware's defaults and not the password plugin.
+    """
+    from keystoneauth1 import loading as ks_loading
+    # The password plugin's options (auth_url, username, password...) are
+    # registered by keystonemiddleware once the strategy is keystone:
+    # auth_url is required, so registering them for every strategy would
+    # refuse to start a token-strategy greeter. password is a secret
+    # option, masked whenever options are logged.
+    keystone_opts = (keystone_authtoken_opts()
+                     + ks_loading.get_auth_plugin_conf_options("password"))
+    cfg.set_defaults(keystone_opts, **KEYSTONE_DEFAULTS)
+    return [(group, list(opts)) for group, opts in _GROUPS] + [
+        (KEYSTONE_GROUP, keystone_opts)]
 
 
 def parse_args(conf: cfg.ConfigOpts, args: Sequence[str],

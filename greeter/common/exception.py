@@ -6,6 +6,10 @@ string per kind of failure, carried in ``errors[].code``.
 
 AUTH_MISSING = "greeter.auth.missing"
 AUTH_INVALID = "greeter.auth.invalid"
+# Keystone could not be asked whether a token is valid.
+AUTH_UNAVAILABLE = "greeter.auth.unavailable"
+# Authenticated, but policy does not allow this action to this caller.
+POLICY_NOT_AUTHORIZED = "greeter.policy.not_authorized"
 NOT_FOUND = "greeter.not_found"
 METHOD_NOT_ALLOWED = "greeter.method_not_allowed"
 NOT_ACCEPTABLE = "greeter.not_acceptable"
@@ -28,3 +32,13 @@ CODE_BY_STATUS = {
 
 class ConfigError(Exception):
     """The configuration cannot work; the service must not start."""
+
+
+class PolicyNotAuthorizedError(Exception):
+    """Policy does not allow the caller this action: a 403."""
+
+    code = POLICY_NOT_AUTHORIZED
+
+    def __init__(self, action: str) -> None:
+        super().__init__(f"Policy does not allow {action}.")
+        self.action = action

@@ -173,7 +173,10 @@ class Resource:
             raise error(environ, 406, "This resource can be served as "
                         + " or ".join(self.offers) + ".")
         action = getattr(self.controller, environ[ROUTING_ARGS][1]["action"])
-        data = action(webob.Request(environ))
+        try:
+            data = action(webob.Request(environ))
+        except exception.PolicyNotAuthorizedError as exc:
+            raise error(environ, 403, str(exc), exc.code) from None
         body = self.serializers[content_type](data).encode("utf-8")
         # Plain WSGI rather than a webob Response: one less object per call.
         start_response("200 OK", [

@@ -10,6 +10,7 @@ from __future__ import annotations
 import routes
 from oslo_config import cfg
 
+from greeter import policy
 from greeter.api.v1 import greetings
 from greeter.common import wsgi
 
@@ -27,7 +28,9 @@ class API(wsgi.Router):
 
     def __init__(self, conf: cfg.ConfigOpts) -> None:
         mapper = routes.Mapper()
-        greetings_resource = wsgi.Resource(greetings.GreetingController(conf))
+        enforcer = policy.Enforcer(conf)
+        greetings_resource = wsgi.Resource(
+            greetings.GreetingController(conf, enforcer))
         with mapper.submapper(controller=greetings_resource,
                               path_prefix="/greeting",
                               conditions={"method": READ_METHODS}) as m:

@@ -7,15 +7,22 @@ from typing import Any
 import webob
 from oslo_config import cfg
 
+from greeter import policy
+from greeter.common import context
+from greeter.policies import greeting as greeting_policies
+
 
 class GreetingController:
     """Greets ``[greeting] name`` with ``[greeting] greeting``.
 
     The answers depend only on configuration, so they are made once here
-    rather than on every request.
+    rather than on every request. Each action first asks policy whether
+    the caller (the request's context) may have it.
     """
 
-    def __init__(self, conf: cfg.ConfigOpts) -> None:
+    def __init__(self, conf: cfg.ConfigOpts,
+                 enforcer: policy.Enforcer) -> None:
+        self.enforcer = enforcer
         name, greeting = conf.greeting.name, conf.greeting.greeting
         self._hello = self._greet("Hello", greeting, name)
         self._goodbye = self._greet("Good Bye", greeting, name)
@@ -27,8 +34,12 @@ class GreetingController:
 
     def hello(self, req: webob.Request) -> dict[str, Any]:
         """GET /greeting/hello"""
+        self.enforcer.authorize(greeting_policies.HELLO,
+                                context.get_context(req.environ))
         return self._hello
 
     def goodbye(self, req: webob.Request) -> dict[str, Any]:
         """GET /greeting/goodbye"""
+        self.enforcer.authorize(greeting_policies.GOODBYE,
+                                context.get_context(req.environ))
         return self._goodbye

@@ -1,0 +1,38 @@
+"""Choose the API's pipeline by ``[auth] strategy``.
+
+api-paste.ini's ``[composite:api]`` writes out one pipeline per
+strategy, as heat's flavors do, and points here: this factory builds the
+one the configuration names. The pipelines stay in the paste file, where
+an operator reads and reorders them, and the choice is an ordinary
+option, which files, ``--config-file`` and ``OS_AUTH__STRATEGY`` all
+reach. (placement builds its pipeline in code instead; greeter keeps the
+paste file the one place the request path is written.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from oslo_config import cfg
+from paste.deploy import loadwsgi
+
+from greeter.common import exception
+
+
+def pipeline_factory(loader: loadwsgi.ConfigLoader, global_conf: dict,
+                     **local_conf: str) -> Callable:
+    """paste composite factory: ``<strategy> = filter ... app`` per key."""
+    conf = global_conf.get("oslo_config_config", cfg.CONF)
+    strategy = conf.auth.strategy
+    try:
+        names = local_conf[strategy].split()
+    except KeyError:
+        raise exception.ConfigError(
+            f"the paste file has no pipeline for [auth] strategy = "
+            f"{strategy}: add '{strategy} = ...' to its [composite:api]"
+        ) from None
+    app = loader.get_app(names[-1], global_conf=global_conf)
+    # Wrap inside out: the last filter listed is the app's closest.
+    for name in reversed(names[:-1]):
+        app = loader.get_filter(name, global_conf=global_conf)(app)
+    return app

@@ -1,0 +1,49 @@
+"""The request context: who is calling, as the API's filters agree on it.
+
+The context filter of each auth strategy (``greeter/api/middleware/
+context.py``) stores an oslo.context ``RequestContext`` in the WSGI
+environ under ``CONTEXT_ENV``; the controller authorises with it and the
+request log reads the user and project ids from it. It never carries a
+static token, and oslo.context masks a Keystone token when it is logged.
+"""
+
+from __future__ import annotations
+
+from oslo_context import context
+
+# The environ key holding the request's RequestContext.
+CONTEXT_ENV = "greeter.context"
+
+# The identity headers keystonemiddleware's auth_token sets after it has
+# validated a token (and removes from what the client sent), and those
+# oslo.context reads, as WSGI environ keys. In the token and noauth
+# strategies nobody validated them: they are dropped before anything
+# could trust them. Written out here because neither library offers the
+# list publicly.
+_IDENTITY_FIELDS = (
+    "USER_ID", "USER_NAME", "USER_DOMAIN_ID", "USER_DOMAIN_NAME",
+    "PROJECT_ID", "PROJECT_NAME", "PROJECT_DOMAIN_ID", "PROJECT_DOMAIN_NAME",
+    "DOMAIN_ID", "DOMAIN_NAME", "ROLES",
+)
+IDENTITY_HEADERS = frozenset(
+    [f"HTTP_X_{field}" for field in _IDENTITY_FIELDS]
+    + [f"HTTP_X_SERVICE_{field}" for field in _IDENTITY_FIELDS]
+    + [
+        "HTTP_X_IDENTITY_STATUS", "HTTP_X_SERVICE_IDENTITY_STATUS",
+        "HTTP_X_IS_ADMIN_PROJECT", "HTTP_OPENSTACK_SYSTEM_SCOPE",
+        "HTTP_X_SERVICE_CATALOG", "HTTP_X_SERVICE_TOKEN",
+        # Deprecated spellings oslo.context still reads.
+        "HTTP_X_USER", "HTTP_X_ROLE", "HTTP_X_TENANT", "HTTP_X_TENANT_ID",
+        "HTTP_X_TENANT_NAME",
+    ])
+
+
+def drop_identity_headers(environ: dict) -> None:
+    """Remove every identity header a client may have sent."""
+    for key in IDENTITY_HEADERS.intersection(environ):
+        del environ[key]
+
+
+def get_context(environ: dict) -> context.RequestContext | None:
+    """The request's context, None if no context filter has run."""
+    return environ.get(CONTEXT_ENV)

@@ -1,0 +1,135 @@
+"""The keystone compose profile, for real: Keystone and greeter against it.
+
+`docker compose --profile keystone up` builds and starts a Keystone
+(bootstrapped on first start, state in a volume) and api-keystone, a
+greeter with [auth] strategy = keystone. The README's flow is followed
+as written: `openstack token issue`, then curl and http with the token.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import time
+
+import pytest
+import requests
+
+from tests.conftest import REPO
+from tests.docker.test_container import ComposeProject
+from tests.docker.test_container import ensure_base_image
+from tests.docker.test_container import http
+from tests.docker.test_container import run
+from tests.functional.conftest import free_port
+
+pytestmark = pytest.mark.docker
+
+# Keystone imports slowly and bootstraps on first start.
+HEALTHY_TIMEOUT = 300
+# docker-compose.yml's demo values.
+DEMO_PASSWORD = "demo-demo"
+SERVICE_PASSWORD = "greeter-service-demo"  # nosec B105
+
+
+class KeystoneProfile(ComposeProject):
+    """`compose --profile keystone -p NAME` with its own host ports."""
+
+    def __init__(self, name: str) -> None:
+        self.keystone_port = free_port()
+        self.greeter_port = free_port()
+        super().__init__(name, free_port(), env={
+            "KEYSTONE_PORT": str(self.keystone_port),
+            "GREETER_KEYSTONE_PORT": str(self.greeter_port)})
+        self.command += ["--profile", "keystone"]
+        self.url = f"http://127.0.0.1:{self.greeter_port}"
+        self.keystone_url = f"http://127.0.0.1:{self.keystone_port}/v3"
+
+    def health(self, service: str) -> str:
+        container = self.compose("ps", "-q", service).stdout.strip()
+        if not container:
+            return "absent"
+        return run("docker", "inspect", "-f", "{{.State.Health.Status}}",
+                   container).stdout.strip()
+
+    def wait_healthy(self, *services: str) -> None:
+        deadline = time.monotonic() + HEALTHY_TIMEOUT
+        while not all(self.health(s) == "healthy" for s in services):
+            if time.monotonic() > deadline:
+                raise AssertionError(self.compose("logs").stdout[-5000:])
+            time.sleep(1)
+
+    def openstack_token(self) -> str:
+        """`openstack token issue`, as the README shows it."""
+        script = shutil.which("openstack") or shutil.which(
+            "openstack", path=os.path.dirname(sys.executable))
+        env = {**os.environ, "OS_AUTH_URL": self.keystone_url,
+               "OS_IDENTITY_API_VERSION": "3",
+               "OS_USERNAME": "demo", "OS_PASSWORD": DEMO_PASSWORD,
+               "OS_PROJECT_NAME": "demo", "OS_USER_DOMAIN_NAME": "Default",
+               "OS_PROJECT_DOMAIN_NAME": "Default"}
+        return run(script, "token", "issue", "-f", "value", "-c", "id",
+                   env=env, timeout=120).stdout.strip()
+
+
+@pytest.fixture(scope="module")
+def profile():
+    ensure_base_image()
+    project = KeystoneProfile(f"greeter-keystone-test-{os.getpid()}")
+    try:
+        project.compose("up", "-d", "--build", timeout=1800)
+        project.wait_healthy("keystone", "api-keystone")
+        yield project
+    finally:
+        project.down()
+
+
+def test_without_the_profile_compose_is_unchanged():
+    services = run("docker", "compose", "config", "--services",
+                   cwd=REPO).stdout.split()
+    assert "keystone" not in services
+    assert "api-keystone" not in services
+    assert "api" in services
+
+
+def test_token_issue_then_curl_and_http(profile):
+    token = profile.openstack_token()
+    assert token.startswith("gAAAAA")
+    assert run("curl", "-sS", "-H", f"X-Auth-Token: {token}",
+               profile.url + "/greeting/hello").stdout == \
+        "Hello, Wilkommen, Phred !!\n"
+    # demo is a member of its project: goodbye too.
+    assert http(profile.url + "/greeting/goodbye",
+                f"X-Auth-Token:{token}").stdout == \
+        "Good Bye, Wilkommen, Phred !!\n"
+
+
+def test_no_token_is_401_pointing_at_keystone(profile):
+    response = requests.get(profile.url + "/greeting/hello", timeout=30)
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == \
+        f'Keystone uri="{profile.keystone_url}"'
+    assert response.json()["errors"][0]["code"] == "greeter.auth.missing"
+
+
+def test_keystone_restart_keeps_its_keys_and_users(profile):
+    token = profile.openstack_token()  # not yet seen by greeter
+    profile.compose("restart", "keystone", timeout=120)
+    profile.wait_healthy("keystone")
+    response = requests.get(profile.url + "/greeting/hello",
+                            headers={"X-Auth-Token": token}, timeout=60)
+    assert response.status_code == 200
+    listing = profile.compose("exec", "-T", "keystone", "ls",
+                              "/var/lib/keystone").stdout.split()
+    assert {"bootstrapped", "keystone.db", "fernet-keys"} <= set(listing)
+
+
+def test_logs_hold_no_token_or_password(profile):
+    token = profile.openstack_token()
+    assert requests.get(profile.url + "/greeting/hello",
+                        headers={"X-Auth-Token": token},
+                        timeout=60).status_code == 200
+    logs = profile.compose("logs", "--no-color", "api-keystone").stdout
+    assert "GET /greeting/hello" in logs
+    assert token not in logs
+    assert SERVICE_PASSWORD not in logs

@@ -1,0 +1,41 @@
+"""Policy over real HTTP, with the token and noauth strategies."""
+
+from __future__ import annotations
+
+import requests
+
+from tests.conftest import SHIPPED_TOKEN
+
+AUTH = {"X-Auth-Token": SHIPPED_TOKEN}
+# What a client might send to claim more than it has.
+FORGED = {"X-Roles": "admin,member", "X-Identity-Status": "Confirmed",
+          "X-User-Id": "admin", "X-Project-Id": "admin"}
+
+
+def test_token_roles_decide_what_token_callers_may_do(start_greeter):
+    server = start_greeter({"OS_AUTH__TOKEN_ROLES": "reader"})
+    assert requests.get(server.url + "/greeting/hello", headers=AUTH,
+                        timeout=10).status_code == 200
+    refused = requests.get(server.url + "/greeting/goodbye",
+                           headers={**AUTH, **FORGED}, timeout=10)
+    assert refused.status_code == 403
+    (error,) = refused.json()["errors"]
+    assert error["code"] == "greeter.policy.not_authorized"
+    assert error["request_id"] == refused.headers["x-openstack-request-id"]
+
+
+def test_noauth_callers_cannot_forge_roles(start_greeter):
+    server = start_greeter({"OS_AUTH__STRATEGY": "noauth",
+                            "OS_AUTH__TOKEN_ROLES": "reader"})
+    assert requests.get(server.url + "/greeting/goodbye", headers=FORGED,
+                        timeout=10).status_code == 403
+
+
+def test_policy_file_overrides_a_rule(start_greeter, tmp_path):
+    policy_file = tmp_path / "policy.yaml"
+    policy_file.write_text('"greeting:hello": "role:admin"\n')
+    server = start_greeter({"OS_OSLO_POLICY__POLICY_FILE": str(policy_file)})
+    assert requests.get(server.url + "/greeting/hello", headers=AUTH,
+                        timeout=10).status_code == 403
+    assert requests.get(server.url + "/greeting/goodbye", headers=AUTH,
+                        timeout=10).status_code == 200

@@ -1,0 +1,83 @@
+"""A real Keystone for the session, on loopback, and greeter against it.
+
+Keystone (tests/keystone/server.py) runs from its own virtualenv
+(``KEYSTONE_VENV``, made by ``tox -e keystone`` from PyPI), in a
+temporary directory; every password and token made for it is added to
+the session's scan of greeter's logs.
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+
+import pytest
+
+from tests.functional.conftest import CONFIGURED_TOKENS
+from tests.functional.conftest import GreeterProcess
+from tests.functional.conftest import greeter_logs  # noqa: F401 (fixture)
+from tests.keystone import server
+from tests.keystone.server import Identity
+
+# What greeter's [keystone_authtoken] uses in these tests: a short token
+# cache, so that the revocation bound can be tested in seconds, and a
+# short timeout, so that an outage is a 503 in seconds.
+TOKEN_CACHE_TIME = 5
+CONNECT_TIMEOUT = 2
+MAX_RETRIES = 1
+
+
+def keystone_venv() -> pathlib.Path:
+    path = os.environ.get("KEYSTONE_VENV")
+    if not path or not (pathlib.Path(path) / "bin" / "keystone-manage"
+                        ).exists():
+        pytest.fail("KEYSTONE_VENV must name a virtualenv with Keystone "
+                    "installed: run these tests with tox -e keystone")
+    return pathlib.Path(path)
+
+
+def write_greeter_conf(path: pathlib.Path, identity: Identity,
+                       extra: str = "") -> pathlib.Path:
+    """The tests' greeter.conf: --debug (the log scan then covers
+    keystoneauth's and auth_token's debug lines too) and the short cache
+    and timeouts above."""
+    return server.write_greeter_conf(
+        path, identity, authtoken={
+            "token_cache_time": TOKEN_CACHE_TIME,
+            "http_connect_timeout": CONNECT_TIMEOUT,
+            "http_request_max_retries": MAX_RETRIES},
+        extra="[DEFAULT]\ndebug = true\n" + extra)
+
+
+@pytest.fixture(scope="session")
+def keystone(tmp_path_factory) -> server.KeystoneServer:
+    keystone_server = server.KeystoneServer(
+        keystone_venv(), tmp_path_factory.mktemp("keystone"))
+    keystone_server.set_up()
+    keystone_server.start()
+    yield keystone_server
+    keystone_server.stop()
+
+
+@pytest.fixture(scope="session")
+def identity(keystone) -> Identity:
+    # Every password and token made goes into the session's log scan.
+    return server.make_identity(keystone, CONFIGURED_TOKENS)
+
+
+@pytest.fixture
+def start_keystone_greeter(greeter_logs, identity, tmp_path):  # noqa: F811
+    """Start greeter-api processes against Keystone; each stopped after."""
+    started: list[GreeterProcess] = []
+
+    def _start(extra: str = "") -> GreeterProcess:
+        conf = write_greeter_conf(tmp_path / f"greeter-{len(started)}.conf",
+                                  identity, extra)
+        greeter = GreeterProcess(tmp_path, args=["--config-file", str(conf)])
+        greeter.log_path = greeter_logs / greeter.log_path.name
+        started.append(greeter)
+        return greeter.start()
+
+    yield _start
+    for greeter in started:
+        greeter.stop()

@@ -1,0 +1,148 @@
+"""The context filters, and the strategy switch that picks them."""
+
+from __future__ import annotations
+
+import contextlib
+import pathlib
+
+import pytest
+import webob
+from keystoneauth1 import loading as ks_loading
+from oslo_config import cfg
+
+from greeter.api.middleware import context as context_filters
+from greeter.common import config
+from greeter.common import context
+from greeter.common import exception
+from tests.conftest import SHIPPED_CONF
+
+FORGED = {"X-Roles": "admin", "X-Role": "admin", "X-User-Id": "admin",
+          "X-User": "admin", "X-Project-Id": "p1", "X-Tenant-Id": "p1",
+          "X-Identity-Status": "Confirmed", "X-Is-Admin-Project": "True",
+          "OpenStack-System-Scope": "all", "X-Service-Roles": "service",
+          "X-Domain-Id": "default"}
+
+
+class Recorder:
+    """The app after a filter: keeps the environ it was handed."""
+
+    def __call__(self, environ, start_response):
+        self.environ = dict(environ)
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+
+def test_static_context_drops_identity_headers_and_uses_token_roles(conf):
+    conf.set_override("token_roles", ["reader"], group="auth")
+    inner = Recorder()
+    webob.Request.blank("/", headers=FORGED).get_response(
+        context_filters.StaticContext(inner))
+    assert not context.IDENTITY_HEADERS.intersection(inner.environ)
+    assert not [key for key in inner.environ
+                if key.startswith("HTTP_") and key != "HTTP_HOST"]
+    ctx = inner.environ[context.CONTEXT_ENV]
+    assert ctx.roles == ["reader"]
+    assert (ctx.user_id, ctx.project_id, ctx.system_scope) == \
+        (None, None, None)
+
+
+def test_keystone_context_reads_confirmed_identity(conf):
+    inner = Recorder()
+    headers = {"X-Identity-Status": "Confirmed", "X-User-Id": "u1",
+               "X-Project-Id": "p1", "X-Roles": "reader,member",
+               "X-Auth-Token": "secret-token"}
+    webob.Request.blank("/", headers=headers).get_response(
+        context_filters.KeystoneContext(inner))
+    ctx = inner.environ[context.CONTEXT_ENV]
+    assert (ctx.user_id, ctx.project_id, ctx.roles) == \
+        ("u1", "p1", ["reader", "member"])
+    assert "secret-token" not in str(ctx.get_logging_values())
+
+
+@pytest.mark.parametrize("status", [None, "Invalid"])
+def test_keystone_context_refuses_unconfirmed_identity(conf, status):
+    inner = Recorder()
+    headers = {"X-User-Id": "u1", "X-Roles": "admin"}
+    if status:
+        headers["X-Identity-Status"] = status
+    response = webob.Request.blank("/", headers=headers).get_response(
+        context_filters.KeystoneContext(inner))
+    assert response.status_int == 401
+    assert response.json["errors"][0]["code"] == exception.AUTH_INVALID
+    assert not hasattr(inner, "environ")
+
+
+def test_strategy_picks_the_pipeline(conf):
+    conf.set_override("strategy", "noauth", group="auth")
+    app = config.load_paste_app(conf)
+    response = webob.Request.blank("/greeting/hello").get_response(app)
+    assert response.status_int == 200
+
+
+SERVICE_USER = {"www_authenticate_uri": "http://keystone.test/v3",
+                "auth_type": "password", "auth_url": "http://127.0.0.1:9/v3",
+                "username": "greeter", "password": "secret"}
+
+
+@pytest.fixture
+def keystone_conf(conf, tmp_path):
+    """cfg.CONF with strategy keystone and ``[keystone_authtoken]``.
+
+    keystonemiddleware registers the password plugin's options (auth_url
+    required) on the ConfigOpts when the filter is built: they are
+    unregistered afterwards, so that later tests parse without them.
+    """
+    def _parse(**settings: str) -> cfg.ConfigOpts:
+        path = tmp_path / "keystone.conf"
+        path.write_text("[auth]\nstrategy = keystone\n[keystone_authtoken]\n"
+                        + "".join(f"{key} = {value}\n"
+                                  for key, value in settings.items()))
+        conf.clear()
+        config.parse_args(conf, ["--config-file", str(SHIPPED_CONF),
+                                 "--config-file", str(path)])
+        return conf
+
+    yield _parse
+    conf.reset()
+    conf.clear()
+    for opt in ks_loading.get_auth_plugin_conf_options("password"):
+        with contextlib.suppress(cfg.NoSuchOptError):
+            conf.unregister_opt(opt, group="keystone_authtoken")
+
+
+def test_keystone_strategy_builds_auth_token(keystone_conf):
+    conf = keystone_conf(**SERVICE_USER)
+    # greeter's bound on waiting for Keystone, not keystonemiddleware's
+    # none, unless the operator sets one.
+    app = config.load_paste_app(conf)
+    assert conf.keystone_authtoken.http_connect_timeout == 5
+    # Refused before Keystone is asked: no token at all.
+    response = webob.Request.blank("/greeting/hello").get_response(app)
+    assert response.status_int == 401
+    assert response.headers["WWW-Authenticate"] == \
+        'Keystone uri="http://keystone.test/v3"'
+    (error,) = response.json["errors"]
+    assert error["code"] == exception.AUTH_MISSING
+
+
+def test_keystone_strategy_without_a_service_user_fails_closed(conf):
+    conf.set_override("strategy", "keystone", group="auth")
+    with pytest.raises(exception.ConfigError, match="auth_type"):
+        config.load_paste_app(conf)
+
+
+def test_keystone_strategy_with_an_incomplete_service_user(keystone_conf):
+    settings = {key: value for key, value in SERVICE_USER.items()
+                if key != "auth_url"}
+    with pytest.raises(exception.ConfigError, match="auth_url"):
+        config.load_paste_app(keystone_conf(**settings))
+
+
+def test_paste_file_without_the_strategys_pipeline(conf, tmp_path):
+    paste = tmp_path / "api-paste.ini"
+    shipped = pathlib.Path(config.paste_config_path(conf)).read_text()
+    paste.write_text(shipped.replace("\nkeystone = ", "\n#keystone = "))
+    conf.set_override("config_file", str(paste), group="paste_deploy")
+    conf.set_override("strategy", "keystone", group="auth")
+    with pytest.raises(exception.ConfigError, match="strategy = keystone"):
+        config.load_paste_app(conf)

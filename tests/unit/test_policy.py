@@ -1,0 +1,157 @@
+"""Policy: the rules in code, their sample, overrides, and the 403."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+import webob
+from oslo_context import context
+
+from greeter import policy
+from greeter.common import config
+from greeter.common import exception
+from tests.conftest import ETC
+from tests.conftest import REPO
+from tests.conftest import SHIPPED_TOKEN
+
+
+def ctx(*roles: str, project_id: str | None = "p1",
+        **kwargs) -> context.RequestContext:
+    return context.RequestContext(roles=list(roles), project_id=project_id,
+                                  user_id="u1", overwrite=False, **kwargs)
+
+
+@pytest.fixture
+def enforcer(conf):
+    return policy.Enforcer(conf)
+
+
+@pytest.mark.parametrize("roles, hello, goodbye", [
+    ((), False, False),
+    (("reader",), True, False),
+    (("member",), False, True),
+    (("reader", "member"), True, True),
+    (("admin",), True, True),
+    (("service",), False, False),
+])
+def test_default_rules(enforcer, roles, hello, goodbye):
+    for action, allowed in (("greeting:hello", hello),
+                            ("greeting:goodbye", goodbye)):
+        if allowed:
+            enforcer.authorize(action, ctx(*roles))
+        else:
+            with pytest.raises(exception.PolicyNotAuthorizedError):
+                enforcer.authorize(action, ctx(*roles))
+
+
+def test_no_context_fails_closed(enforcer):
+    with pytest.raises(exception.PolicyNotAuthorizedError):
+        enforcer.authorize("greeting:hello", None)
+
+
+def test_system_scoped_admin_is_refused_on_project_rules(enforcer):
+    with pytest.raises(exception.PolicyNotAuthorizedError):
+        enforcer.authorize("greeting:hello",
+                           ctx("admin", project_id=None, system_scope="all"))
+
+
+def test_policy_file_overrides_a_default(conf, tmp_path):
+    policy_file = tmp_path / "policy.yaml"
+    policy_file.write_text('"greeting:hello": "role:greeter"\n')
+    conf.set_override("policy_file", str(policy_file), group="oslo_policy")
+    enforcer = policy.Enforcer(conf)
+    enforcer.authorize("greeting:hello", ctx("greeter"))
+    with pytest.raises(exception.PolicyNotAuthorizedError):
+        enforcer.authorize("greeting:hello", ctx("reader"))
+
+
+def test_broken_policy_file_is_a_config_error(conf, tmp_path):
+    policy_file = tmp_path / "policy.yaml"
+    policy_file.write_text('"greeting:hello": "rule:no_such_rule"\n')
+    conf.set_override("policy_file", str(policy_file), group="oslo_policy")
+    with pytest.raises(exception.ConfigError, match="policy_file"):
+        policy.Enforcer(conf)
+
+
+def test_sample_policy_is_current(tmp_path):
+    """Fails when a rule changed and `tox -e genpolicy` was not run."""
+    generated = tmp_path / "policy.yaml.sample"
+    subprocess.run(
+        [sys.executable, "-c",
+         "from oslo_policy.generator import generate_sample; "
+         "generate_sample()",
+         "--config-file", str(ETC / "greeter-policy-generator.conf"),
+         "--output-file", str(generated)], check=True, cwd=REPO)
+    assert generated.read_text() == \
+        (ETC / "policy.yaml.sample").read_text(), \
+        "etc/greeter/policy.yaml.sample is stale: run tox -e genpolicy"
+
+
+def test_enforcer_entry_point_serves_oslo_policys_tools():
+    """oslopolicy-policy-generator finds greeter's enforcer and rules."""
+    result = subprocess.run(
+        [sys.executable, "-c",
+         "from oslo_policy.generator import generate_policy; "
+         "generate_policy()", "--namespace", "greeter",
+         "--config-file", str(ETC / "greeter.conf")],
+        check=True, cwd=REPO, capture_output=True, text=True)
+    assert '"greeting:goodbye": "rule:admin_api or ' \
+        'rule:project_member_api"' in result.stdout
+
+
+def request(app, path: str, token: str | None = SHIPPED_TOKEN,
+            headers: dict | None = None) -> webob.Response:
+    req = webob.Request.blank(path)
+    if token is not None:
+        req.headers["X-Auth-Token"] = token
+    req.headers.update(headers or {})
+    return req.get_response(app)
+
+
+def test_token_callers_get_token_roles(conf):
+    conf.set_override("token_roles", ["reader"], group="auth")
+    app = config.load_paste_app(conf)
+    assert request(app, "/greeting/hello").status_int == 200
+    refused = request(app, "/greeting/goodbye")
+    assert refused.status_int == 403
+    (error,) = json.loads(refused.body)["errors"]
+    assert error["code"] == "greeter.policy.not_authorized"
+    assert error["title"] == "Forbidden"
+    assert error["request_id"] == refused.headers["x-openstack-request-id"]
+
+
+@pytest.mark.parametrize("strategy", ["token", "noauth"])
+def test_client_identity_headers_are_dropped(conf, strategy):
+    conf.set_override("strategy", strategy, group="auth")
+    conf.set_override("token_roles", ["reader"], group="auth")
+    app = config.load_paste_app(conf)
+    forged = {"X-Roles": "admin,member", "X-Role": "member",
+              "X-Identity-Status": "Confirmed", "X-User-Id": "admin",
+              "X-Project-Id": "p1", "X-Is-Admin-Project": "True",
+              "OpenStack-System-Scope": "all"}
+    assert request(app, "/greeting/goodbye",
+                   headers=forged).status_int == 403
+
+
+def test_policy_file_change_applies_once_the_decision_expires(
+        conf, tmp_path, monkeypatch):
+    policy_file = tmp_path / "policy.yaml"
+    policy_file.write_text('"greeting:hello": "role:reader"\n')
+    conf.set_override("policy_file", str(policy_file), group="oslo_policy")
+    enforcer = policy.Enforcer(conf)
+    enforcer.authorize("greeting:hello", ctx("reader"))
+    policy_file.write_text('"greeting:hello": "role:admin"\n')
+    stat = policy_file.stat()
+    os.utime(policy_file, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    # Remembered for DECISION_TTL: the same answer...
+    enforcer.authorize("greeting:hello", ctx("reader"))
+    # ...and the file's answer once that has passed.
+    later = time.monotonic() + policy.DECISION_TTL + 1
+    monkeypatch.setattr(policy.time, "monotonic", lambda: later)
+    with pytest.raises(exception.PolicyNotAuthorizedError):
+        enforcer.authorize("greeting:hello", ctx("reader"))
