@@ -7,6 +7,7 @@ which the test edits before sending SIGHUP to the master.
 from __future__ import annotations
 
 import http.client
+import os
 import pathlib
 import signal
 import threading
@@ -283,8 +284,8 @@ def test_ten_reloads_under_load_lose_nothing(start_server, tmp_path):
 
 
 def _bad_value(config: Config) -> str:
-    config.set("api", "workers", "0").write()
-    return "[api] workers = '0' from"
+    config.set("api", "threads", "0").write()
+    return "[api] threads = '0' from"
 
 
 def _unreadable_token_file(config: Config) -> str:
@@ -326,12 +327,15 @@ def _unparsable_config(config: Config) -> str:
 def test_broken_config_changes_nothing_until_fixed(start_server, tmp_path,
                                                    breakage):
     config = Config(tmp_path)
-    server = start_server(config)
-    workers = server.settled(2)
-    wait_for(lambda: server.log().count("Booting worker") == 2,
-             "both workers to boot")
+    server = start_server(config, {"OS_API__WORKERS": "1"})
+    workers = server.settled(1)
+    wait_for(lambda: "Booting worker" in server.log(), "the worker to boot")
 
+    # Besides the breakage, a new greeting and a drain file that exists.
     config.set("greeting", "name", "Reloaded")
+    drain = tmp_path / "drain-if-reloaded"
+    drain.touch()
+    config.set("healthcheck", "disable_by_file_path", str(drain))
     expected = breakage(config)
     mark = server.hup()
     error = server.wait_for_line(mark, "Reload failed")
@@ -341,10 +345,16 @@ def test_broken_config_changes_nothing_until_fixed(start_server, tmp_path,
     assert "still serving the previous configuration" in error
     assert [line for line in new_lines if " ERROR " in line] == [error]
     assert "Traceback" not in server.log_since(mark)
-    assert server.log().count("Booting worker") == 2
+    assert server.log().count("Booting worker") == 1
     assert server.process.poll() is None
-    assert sorted(server.worker_pids()) == sorted(workers)
+    assert server.worker_pids() == workers
     assert get(server).text == OLD_BODY.decode()
+    # A worker started now (here, to replace a crashed one) has the old
+    # configuration too: the master's is as it was.
+    os.kill(workers[0], signal.SIGKILL)
+    server.replaced(workers, 1)
+    assert get(server).text == OLD_BODY.decode()
+    assert requests.get(server.url + "/healthcheck", timeout=10).ok
 
     # Fixed, and reloaded: the new configuration applies.
     fixed = Config(tmp_path)
