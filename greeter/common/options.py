@@ -75,7 +75,10 @@ def _value(conf: cfg.ConfigOpts, option: Option) -> Any:
 def config_files(conf: cfg.ConfigOpts) -> list[str]:
     """The files read, in order: --config-file, then --config-dir's."""
     files = list(conf.config_file or [])
-    for directory in conf.config_dir and [conf.config_dir] or []:
+    directories = conf.config_dir or []
+    if isinstance(directories, str):  # older oslo.config: only one
+        directories = [directories]
+    for directory in directories:
         files.extend(sorted(glob.glob(os.path.join(directory, "*.conf"))))
     return files
 
