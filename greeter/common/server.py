@@ -76,7 +76,8 @@ def gunicorn_settings(conf: cfg.ConfigOpts) -> dict:
         "bind": [bind_address(conf)],
         "workers": api.workers,
         "worker_class": api.worker_class,
-        "threads": api.threads,
+        # gunicorn runs gthread whenever threads > 1, whatever the class.
+        "threads": api.threads if api.worker_class == "gthread" else 1,
         "timeout": api.timeout,
         "graceful_timeout": api.graceful_timeout,
         "keepalive": api.keepalive,
