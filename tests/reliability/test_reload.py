@@ -115,8 +115,10 @@ def start_server(greeter_logs, tmp_path):
     started: list[Server] = []
 
     def _start(config: Config, env: dict | None = None,
-               port_in_file: bool = False) -> Server:
-        server = Server(tmp_path, env, ["--config-file", str(config.path)])
+               port_in_file: bool = False,
+               args: tuple[str, ...] = ()) -> Server:
+        server = Server(tmp_path, env,
+                        ["--config-file", str(config.path), *args])
         server.log_path = greeter_logs / f"reload-{server.port}.log"
         # The file's drain path, not the environment's, so a reload can
         # change it.
@@ -397,6 +399,19 @@ def test_what_the_factories_read_is_rebuilt(start_server, tmp_path):
         get(server, token="")
     time.sleep(0.5)
     assert server.log().count('"GET /greeting/hello"') == before
+
+
+def test_config_dir_is_listed_again(start_server, tmp_path):
+    config = Config(tmp_path)
+    conf_d = tmp_path / "greeter.conf.d"
+    conf_d.mkdir()
+    server = start_server(config, args=("--config-dir", str(conf_d)))
+    (conf_d / "50-name.conf").write_text("[greeting]\nname = Reloaded\n")
+    mark = server.hup()
+    line = server.wait_for_line(mark, "Reloaded the configuration")
+    assert str(conf_d / "50-name.conf") in line
+    wait_for(lambda: get(server).text == NEW_BODY.decode(),
+             "the name from the new file")
 
 
 def test_reload_line_masks_secrets(start_server, tmp_path):
