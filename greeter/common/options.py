@@ -101,7 +101,8 @@ def _file_setting(conf: cfg.ConfigOpts,
 
 def _bad_value(conf: cfg.ConfigOpts, option: Option,
                error: cfg.ConfigSourceValueError) -> str:
-    # oslo.config's message ends with the rule the value breaks.
+    # oslo.config's message ends with the rule the value breaks (which
+    # may quote the value).
     rule = str(error).rpartition(" is not valid: ")[2]
     if option.variable in os.environ:
         value = os.environ[option.variable]
@@ -109,8 +110,10 @@ def _bad_value(conf: cfg.ConfigOpts, option: Option,
     else:
         setting = _file_setting(conf, option)
         if setting is None:
-            return f"{option}: {error}"
+            return f"{option}: {MASK if option.opt.secret else error}"
         source, value = setting
+    if option.opt.secret and value:
+        rule = rule.replace(value, MASK)
     return f"{option} = {option.shown(value)} from {source} is not " \
            f"valid: {rule}"
 
