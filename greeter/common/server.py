@@ -19,7 +19,6 @@ import errno
 import logging
 import os
 import socket
-import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -146,10 +145,8 @@ class GreeterServer(BaseApplication):
         return self.app
 
     def run(self) -> None:
-        try:
-            GreeterArbiter(self).run()
-        except RuntimeError as exc:
-            sys.exit(f"greeter-api: error: {exc}")
+        """Serve until stopped; RuntimeError when gunicorn cannot start."""
+        GreeterArbiter(self).run()
 
     def rebuild(self) -> bool:
         """Re-read the configuration and build the pipeline from it.

@@ -7,6 +7,8 @@ file greeter cannot load, named with the fault.
 
 from __future__ import annotations
 
+import json
+
 from tests.conftest import ETC
 from tests.conftest import SHIPPED_CONF
 from tests.reliability.test_config_faults import assert_one_line_error
@@ -72,3 +74,16 @@ def test_paste_file_naming_a_factory_that_does_not_exist(tmp_path):
         "[filter:auth] paste.filter_factory = greeter.api.middleware.auth:"
         "TokenAuth.no_such_factory: greeter.api.middleware.auth has no "
         "attribute 'TokenAuth.no_such_factory'")
+
+
+def test_with_use_json_the_error_line_is_json_too(tmp_path):
+    result = start_up(tmp_path, OS_API__WORKERS="0",
+                      OS_DEFAULT__USE_JSON="true")
+    assert result.returncode == 1
+    (line,) = result.stderr.splitlines()
+    record = json.loads(line)
+    assert record["levelname"] == "CRITICAL"
+    assert record["message"].startswith(
+        "greeter-api: error: [api] workers = '0' from the environment "
+        "variable OS_API__WORKERS")
+    assert result.stdout == ""
