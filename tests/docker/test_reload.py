@@ -16,11 +16,11 @@ import pytest
 import requests
 
 from tests.conftest import ETC
-from tests.docker.test_container import ComposeProject
+from tests.conftest import REPO
+from tests.docker.test_container import compose_command
 from tests.docker.test_container import ensure_base_image
 from tests.docker.test_container import run
 from tests.functional.conftest import CONFIGURED_TOKENS
-from tests.functional.conftest import free_port
 from tests.reliability.test_reload import NEW_BODY
 from tests.reliability.test_reload import OLD_BODY
 from tests.reliability.test_reload import Clients
@@ -28,6 +28,7 @@ from tests.reliability.test_reload import wait_for
 
 pytestmark = pytest.mark.docker
 
+HEALTHY_TIMEOUT = 120
 TOKEN_A = "docker-reload-token-alpha"  # nosec B105
 TOKEN_B = "docker-reload-token-bravo"  # nosec B105
 CONFIGURED_TOKENS.update({TOKEN_A, TOKEN_B})
@@ -43,12 +44,13 @@ secrets:
 """
 
 
-class ReloadableProject(ComposeProject):
-    """The shipped compose file, plus the test's config and token file."""
+class ReloadableProject:
+    """`compose -p NAME` of the shipped compose file, plus the test's
+    config and token file; Docker picks the host port (GREETER_PORT=0)."""
 
-    def __init__(self, name: str, port: int, directory) -> None:
-        super().__init__(name, port)
+    def __init__(self, name: str, directory) -> None:
         self.image = f"greeter-api:{name}"
+        self.url = ""
         self.etc = directory / "etc"
         shutil.copytree(ETC, self.etc)
         self.token_file = directory / "api_token"
@@ -60,7 +62,31 @@ class ReloadableProject(ComposeProject):
         # configuration must be.
         for path in [self.etc, *self.etc.iterdir(), self.token_file]:
             path.chmod(0o755 if path.is_dir() else 0o644)
-        self.command += ["-f", "docker-compose.yml", "-f", str(override)]
+        self.env = {**os.environ, "GREETER_PORT": "0"}
+        self.command = [*compose_command(), "-p", name,
+                        "-f", str(REPO / "docker-compose.yml"),
+                        "-f", str(override)]
+
+    def compose(self, *args: str, **kwargs):
+        return run(*self.command, *args, cwd=REPO, env=self.env, **kwargs)
+
+    def inspect(self, template: str) -> str:
+        container = self.compose("ps", "-q", "api").stdout.strip()
+        return run("docker", "inspect", "-f", template,
+                   container).stdout.strip()
+
+    def up(self) -> None:
+        self.compose("build", timeout=1800)
+        self.compose("up", "-d")
+        wait_for(lambda: self.inspect("{{.State.Health.Status}}")
+                 == "healthy", "the container to be healthy",
+                 timeout=HEALTHY_TIMEOUT)
+        address = self.compose("port", "api", "8004").stdout.strip()
+        self.url = f"http://{address}"
+
+    def down(self) -> None:
+        self.compose("down", "--volumes", "--remove-orphans", check=False)
+        run("docker", "image", "rm", self.image, check=False)
 
     def tokens(self, *tokens: str) -> None:
         # Rewritten in place: the secret is a bind mount of this file.
@@ -77,10 +103,6 @@ class ReloadableProject(ComposeProject):
     def logs(self) -> str:
         return self.compose("logs", "--no-color", "api").stdout
 
-    def down(self) -> None:
-        super().down()
-        run("docker", "image", "rm", self.image, check=False)
-
 
 def hello(project, token: str) -> requests.Response:
     return requests.get(project.url + "/greeting/hello", timeout=10,
@@ -91,7 +113,7 @@ def hello(project, token: str) -> requests.Response:
 def project(tmp_path):
     ensure_base_image()
     deployment = ReloadableProject(f"greeter-reload-{os.getpid()}",
-                                   free_port(), tmp_path)
+                                   tmp_path)
     try:
         deployment.up()
         yield deployment
@@ -101,6 +123,7 @@ def project(tmp_path):
 
 def test_hup_reloads_the_container_under_load(project):
     port = int(project.url.rsplit(":", 1)[1])
+    assert hello(project, TOKEN_A).text == OLD_BODY.decode()
     clients = Clients(port, TOKEN_A, count=4).start()
 
     # A new name and token B beside A; one reload.

@@ -9,7 +9,9 @@ from __future__ import annotations
 import http.client
 import os
 import pathlib
+import re
 import signal
+import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -21,7 +23,7 @@ import requests
 
 from tests.conftest import ETC
 from tests.functional.conftest import CONFIGURED_TOKENS
-from tests.functional.conftest import GreeterProcess
+from tests.functional.conftest import greeter_api_command
 
 OLD_BODY = b"Hello, Wilkommen, Phred !!\n"
 NEW_BODY = b"Hello, Wilkommen, Reloaded !!\n"
@@ -29,6 +31,7 @@ TOKEN_A = "reload-token-alpha"  # nosec B105
 TOKEN_B = "reload-token-bravo"  # nosec B105
 CONFIGURED_TOKENS.update({TOKEN_A, TOKEN_B})
 WAIT = 30.0  # generous: the machine may be busy
+LISTENING = re.compile(r"Listening at: http://127\.0\.0\.1:(\d+)")
 
 
 def wait_for(condition: Callable[[], object], what: str,
@@ -72,8 +75,62 @@ class Config:
             for group, opts in self.settings.items()))
 
 
-class Server(GreeterProcess):
-    """greeter-api on its own config file, with a way to reload it."""
+class Server:
+    """greeter-api on its own config file, with a way to reload it.
+
+    It binds port 0 (the kernel picks a free one) and reads the port from
+    gunicorn's "Listening at" line. Its log goes where the session's
+    token search reads it.
+    """
+
+    def __init__(self, config: Config, log_path: pathlib.Path,
+                 env: dict | None, args: tuple[str, ...]) -> None:
+        self.log_path = log_path
+        self.args = ["--config-file", str(config.path), *args]
+        # A variable set to None is left out. Nor is the drain path taken
+        # from the environment: the file's, so that a reload can change it.
+        env = {**os.environ, "OS_API__BIND_HOST": "127.0.0.1",
+               "OS_API__BIND_PORT": "0", **(env or {}),
+               "OS_HEALTHCHECK__DISABLE_BY_FILE_PATH": None}
+        self.env = {k: v for k, v in env.items() if v is not None}
+        self.process: subprocess.Popen | None = None
+        self.port = 0
+        self.url = ""
+
+    def start(self) -> Server:
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(
+                greeter_api_command() + self.args, env=self.env,
+                stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True)
+
+        def listening() -> int | None:
+            assert self.process.poll() is None, self.log()
+            found = LISTENING.search(self.log())
+            return int(found.group(1)) if found else None
+
+        self.port = wait_for(listening, "greeter-api to listen")
+        self.url = f"http://127.0.0.1:{self.port}"
+        wait_for(lambda: self._healthy(), "/healthcheck to answer")
+        return self
+
+    def _healthy(self) -> bool:
+        try:
+            return requests.get(self.url + "/healthcheck", timeout=10).ok
+        except requests.ConnectionError:
+            return False
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(40)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
 
     def hup(self) -> int:
         """SIGHUP the master; return how long its log was before."""
@@ -88,6 +145,11 @@ class Server(GreeterProcess):
         return wait_for(lambda: next(
             (line for line in self.log_since(mark).splitlines()
              if text in line), None), f"{text!r} in the log")
+
+    def worker_pids(self) -> list[int]:
+        children = pathlib.Path(
+            f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in children.read_text().split()]
 
     def settled(self, workers: int) -> list[int]:
         """Wait until exactly ``workers`` workers run; their pids."""
@@ -115,17 +177,9 @@ def start_server(greeter_logs, tmp_path):
     started: list[Server] = []
 
     def _start(config: Config, env: dict | None = None,
-               port_in_file: bool = False,
                args: tuple[str, ...] = ()) -> Server:
-        server = Server(tmp_path, env,
-                        ["--config-file", str(config.path), *args])
-        server.log_path = greeter_logs / f"reload-{server.port}.log"
-        # The file's drain path, not the environment's, so a reload can
-        # change it.
-        del server.env["OS_HEALTHCHECK__DISABLE_BY_FILE_PATH"]
-        if port_in_file:
-            del server.env["OS_API__BIND_PORT"]
-            config.set("api", "bind_port", str(server.port)).write()
+        log_path = greeter_logs / f"reload-{tmp_path.name}-{len(started)}.log"
+        server = Server(config, log_path, env, args)
         started.append(server)
         return server.start()
 
@@ -215,6 +269,7 @@ def test_reload_under_load_changes_greeting_and_rotates_token(
     """
     config = Config(tmp_path)
     server = start_server(config, {"OS_API__WORKERS": "2"})
+    first_workers = server.settled(2)
     clients = Clients(server.port, TOKEN_A).start()
 
     # One reload: a new greeting, and token B accepted beside A.
@@ -228,8 +283,8 @@ def test_reload_under_load_changes_greeting_and_rotates_token(
                     if a.body == NEW_BODY)
     reloaded = server.wait_for_line(mark, "Reloaded the configuration")
     assert "[greeting] name = 'Reloaded' (was 'Phred')" in reloaded
+    server.replaced(first_workers, 2)
     old_workers_gone = time.monotonic()
-    server.settled(2)
     # Once the old workers are gone only the new greeting is served.
     assert get(server, TOKEN_B).text == NEW_BODY.decode()
     clients.token = TOKEN_B
@@ -247,7 +302,7 @@ def test_reload_under_load_changes_greeting_and_rotates_token(
     failed = [a for a in answers if a.status != 200]
     assert not failed, failed[:5]
     assert all(a.body in (OLD_BODY, NEW_BODY) for a in answers)
-    after = [a for a in answers if a.sent > old_workers_gone + 1]
+    after = [a for a in answers if a.sent > old_workers_gone]
     assert after and all(a.body == NEW_BODY for a in after)
     assert len([a for a in answers if a.sent > switched]) > 50
     assert get(server, TOKEN_B).status_code == 200
@@ -432,11 +487,13 @@ def test_reload_line_masks_secrets(start_server, tmp_path):
 
 def test_restart_only_option_warns(start_server, tmp_path):
     config = Config(tmp_path)
-    server = start_server(config, port_in_file=True)
-    other_port = server.port + 1 if server.port < 65535 else server.port - 1
-    config.set("api", "bind_port", str(other_port)).write()
+    config.set("api", "bind_host", "127.0.0.1").write()
+    # The address comes from the file here, not the environment.
+    server = start_server(config, env={"OS_API__BIND_HOST": None})
+    config.set("api", "bind_host", "127.0.0.2").write()
     mark = server.hup()
     warning = server.wait_for_line(mark, "takes effect on restart only")
     assert " WARNING " in warning
-    assert f"[api] bind_port = {other_port} (was {server.port})" in warning
+    assert "[api] bind_host = '127.0.0.2' (was '127.0.0.1')" in warning
+    server.wait_for_line(mark, "Booting worker")
     assert get(server).status_code == 200
