@@ -264,3 +264,55 @@ def test_gunicorn_lines_go_to_oslo_log(setup):
     assert gunicorn_log.error_log.propagate
     assert not [h for h in gunicorn_log.error_log.handlers
                 if getattr(h, "_gunicorn", False)]
+
+
+@pytest.mark.parametrize("content, expected", [
+    ("pipeline = apiv1\n",
+     "line 1: 'pipeline = apiv1' comes before any [section] header"),
+    ("[app:main]\npaste.app_factory = greeter.nosuch:API.factory\n",
+     "[app:main] paste.app_factory = greeter.nosuch:API.factory: no module "
+     "named 'greeter.nosuch'"),
+    ("[app:main]\npaste.app_factory = greeter.api.v1:API.nope\n",
+     "[app:main] paste.app_factory = greeter.api.v1:API.nope: "
+     "greeter.api.v1 has no attribute 'API.nope'"),
+    ("[filter:x]\npaste.filter_factory = greeter.api.v1:Nope.factory\n",
+     "greeter.api.v1 has no attribute 'Nope.factory'"),
+    ("[app:main]\na = 1\na = 2\n", "option 'a' in section 'app:main' "
+     "already exists"),
+])
+def test_paste_file_faults_are_named(tmp_path, content, expected):
+    paste = tmp_path / "api-paste.ini"
+    paste.write_text(content)
+    with pytest.raises(exception.ConfigError) as caught:
+        config.check_paste_file(str(paste))
+    assert str(caught.value).startswith(f"{paste}: ")
+    assert expected in str(caught.value)
+
+
+def test_shipped_paste_file_passes_the_check():
+    config.check_paste_file(str(ETC / "api-paste.ini"))
+
+
+def test_a_factory_module_that_fails_to_import_is_a_bug(tmp_path,
+                                                        monkeypatch):
+    # A module that exists but imports something missing: not the
+    # operator's fault, so not a configuration error.
+    (tmp_path / "broken_factory.py").write_text("import no_such_module\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    paste = tmp_path / "api-paste.ini"
+    paste.write_text("[app:main]\npaste.app_factory = broken_factory:f\n")
+    with pytest.raises(ModuleNotFoundError):
+        config.check_paste_file(str(paste))
+
+
+def test_config_files_lists_config_dir_files_in_order(tmp_path):
+    conf_d = tmp_path / "conf.d"
+    conf_d.mkdir()
+    for name in ("20-b.conf", "10-a.conf", "ignored.txt"):
+        (conf_d / name).write_text("[DEFAULT]\n")
+    main = tmp_path / "main.conf"
+    main.write_text("[DEFAULT]\n")
+    conf = cfg.ConfigOpts()
+    conf(["--config-file", str(main), "--config-dir", str(conf_d)])
+    assert options.config_files(conf) == [
+        str(main), str(conf_d / "10-a.conf"), str(conf_d / "20-b.conf")]
