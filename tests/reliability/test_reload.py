@@ -205,14 +205,18 @@ class Answer:
 
 @dataclass
 class Clients:
-    """``count`` clients sending GET /greeting/hello back to back, each
-    request on a new connection, with the token ``self.token`` holds when
-    the request is sent (a test changes it: clients switching tokens)."""
+    """``count`` clients sending GET /greeting/hello back to back, with
+    the token ``self.token`` holds when the request is sent (a test
+    changes it: clients switching tokens). Each request on a new
+    connection; or, with ``keepalive``, each client keeps its connection
+    as an HTTP library does (requests, urllib3), opening a new one when
+    the server has closed it."""
 
     port: int
     token: str
     count: int = 6
     max_seconds: float = 120.0
+    keepalive: bool = False
     answers: list[Answer] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -236,12 +240,25 @@ class Clients:
         finally:
             connection.close()
 
+    def _one_kept_alive(self, session: requests.Session) -> Answer:
+        token, sent = self.token, time.monotonic()
+        try:
+            response = session.get(
+                f"http://127.0.0.1:{self.port}/greeting/hello", timeout=10,
+                headers={"X-Auth-Token": token})
+            return Answer(sent, token, response.status_code,
+                          response.content)
+        except requests.RequestException as exc:
+            return Answer(sent, token, None, error=repr(exc))
+
     def _run(self) -> None:
         deadline = time.monotonic() + self.max_seconds
-        while not self._stop.is_set() and time.monotonic() < deadline:
-            answer = self._one()
-            with self._lock:
-                self.answers.append(answer)
+        with requests.Session() as session:
+            while not self._stop.is_set() and time.monotonic() < deadline:
+                answer = (self._one_kept_alive(session) if self.keepalive
+                          else self._one())
+                with self._lock:
+                    self.answers.append(answer)
 
     def start(self) -> Clients:
         for thread in self._threads:
@@ -315,7 +332,9 @@ def test_reload_under_load_changes_greeting_and_rotates_token(
 def test_ten_reloads_under_load_lose_nothing(start_server, tmp_path):
     config = Config(tmp_path)
     server = start_server(config, {"OS_API__WORKERS": "2"})
-    clients = Clients(server.port, TOKEN_A).start()
+    clients = Clients(server.port, TOKEN_A, count=4).start()
+    kept_alive = Clients(server.port, TOKEN_A, count=2,
+                         keepalive=True).start()
     pids = server.settled(2)
     server.hup()
     pids = server.replaced(pids, 2)
@@ -327,7 +346,7 @@ def test_ten_reloads_under_load_lose_nothing(start_server, tmp_path):
         time.sleep(0.2)
     pids = server.replaced(pids, 2)
     assert get(server).text == "Hello, Hallo9, Phred !!\n"
-    answers = clients.stop()
+    answers = clients.stop() + kept_alive.stop()
     failed = [a for a in answers if a.status != 200]
     assert not failed, failed[:5]
     # The process count settles back to the configured workers.
