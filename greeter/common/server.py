@@ -22,9 +22,11 @@ import socket
 from collections.abc import Callable
 from typing import Any
 
+from gunicorn import errors
 from gunicorn import glogging
 from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
+from gunicorn.config import Config
 from oslo_config import cfg
 from oslo_log import log
 
@@ -42,6 +44,7 @@ SHM = "/dev/shm"  # nosec B108
 # A configuration that cannot work. Anything else raised while reloading
 # is a bug: logged with its traceback, and the master keeps serving.
 CONFIG_ERRORS = (cfg.Error, exception.ConfigError, OSError)
+GUNICORN_ERRORS = (ValueError, TypeError, errors.ConfigError)
 
 LOG_LEVELS = options.Option(options.DEFAULT_GROUP, "default_log_levels",
                             None)
@@ -136,10 +139,22 @@ class GreeterServer(BaseApplication):
         super().__init__()
 
     def load_config(self) -> None:
+        self._set_gunicorn_settings(self.cfg)
+
+    def _set_gunicorn_settings(self, gunicorn_cfg: Config) -> None:
         settings = gunicorn_settings(self.conf)
         settings["bind"] = [self.bind]  # restart-only
         for key, value in settings.items():
-            self.cfg.set(key, value)
+            gunicorn_cfg.set(key, value)
+        gunicorn_cfg.validate()
+
+    def _check_gunicorn_settings(self) -> None:
+        """gunicorn's own checks of its settings, on a copy: on reload it
+        would run them next and answer a failure with sys.exit."""
+        try:
+            self._set_gunicorn_settings(Config())
+        except GUNICORN_ERRORS as exc:
+            raise exception.ConfigError(f"gunicorn: {exc}") from None
 
     def load(self) -> Callable:
         return self.app
@@ -162,6 +177,7 @@ class GreeterServer(BaseApplication):
             app = config.load_paste_app(self.conf)
             # Again, for the options the factories registered.
             values = options.read_all(self.conf)
+            self._check_gunicorn_settings()
         except CONFIG_ERRORS as exc:
             failure = str(exc)
         except Exception:  # a bug: the master must keep serving anyway

@@ -316,3 +316,19 @@ def test_config_files_lists_config_dir_files_in_order(tmp_path):
     conf(["--config-file", str(main), "--config-dir", str(conf_d)])
     assert options.config_files(conf) == [
         str(main), str(conf_d / "10-a.conf"), str(conf_d / "20-b.conf")]
+
+
+def test_settings_gunicorn_refuses_fail_the_reload_not_the_master(
+        setup, monkeypatch):
+    # gunicorn checks its settings itself when it reloads, and exits on a
+    # failure: greeter runs the same checks first. No option reaches one
+    # today; a setting gunicorn's validator refuses stands in for it.
+    files, greeter, records = setup
+    app = greeter.app
+    settings = server.gunicorn_settings
+    monkeypatch.setattr(server, "gunicorn_settings", lambda conf: {
+        **settings(conf), "workers": "many"})
+    assert not greeter.rebuild()
+    assert greeter.app is app
+    (error,) = records.at(logging.ERROR)
+    assert "gunicorn: " in error and "many" in error
