@@ -44,8 +44,10 @@ SHM = "/dev/shm"  # nosec B108
 # A configuration that cannot work. Anything else raised while reloading
 # is a bug: logged with its traceback, and the master keeps serving.
 CONFIG_ERRORS = (cfg.Error, exception.ConfigError, OSError)
+# What gunicorn's own checks of a setting raise.
 GUNICORN_ERRORS = (ValueError, TypeError, errors.ConfigError)
 
+# oslo.log's option naming per-logger levels ("module=LEVEL").
 LOG_LEVELS = options.Option(options.DEFAULT_GROUP, "default_log_levels",
                             None)
 
