@@ -3,7 +3,8 @@
     greeter-api --config-file /etc/greeter/greeter.conf
 
 A configuration that cannot work stops start-up with one line on stderr
-and exit status 1, before any worker starts.
+(one JSON object with ``use_json``) and exit status 1, before any worker
+starts. SIGHUP reloads the configuration (see ``greeter.common.server``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from oslo_config import cfg
+from oslo_log import formatters
 from oslo_log import log
 
 from greeter.common import config
@@ -21,8 +23,24 @@ from greeter.common import server
 
 # What start-up failures look like: each is a configuration problem.
 STARTUP_ERRORS = (cfg.Error, exception.ConfigError, OSError)
+PROG = "greeter-api"
 
 LOG = log.getLogger(__name__)
+
+
+def error_line(conf: cfg.ConfigOpts, error: Exception) -> str:
+    """``greeter-api: error: ...``; a JSON log record with ``use_json``,
+    so that a log pipeline parsing JSON reads this line too."""
+    message = f"{PROG}: error: {error}"
+    try:
+        use_json = conf.use_json
+    except (cfg.Error, ValueError):  # not registered, or itself bad
+        use_json = False
+    if not use_json:
+        return message
+    record = logging.LogRecord(PROG, logging.CRITICAL, __file__, 0,
+                               message, None, None)
+    return formatters.JSONFormatter().format(record)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -36,8 +54,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         server.check_port_free(conf.api.bind_host, conf.api.bind_port)
         gunicorn_app = server.GreeterServer(app, conf)
     except STARTUP_ERRORS as exc:
-        sys.exit(f"greeter-api: error: {exc}")
-    gunicorn_app.run()
+        sys.exit(error_line(conf, exc))
+    try:
+        gunicorn_app.run()
+    except RuntimeError as exc:  # gunicorn could not start
+        sys.exit(error_line(conf, exc))
 
 
 if __name__ == "__main__":

@@ -7,6 +7,8 @@ at import time. ``list_opts`` feeds ``oslo-config-generator``.
 
 from __future__ import annotations
 
+import configparser
+import importlib
 import os
 from collections.abc import Callable
 from collections.abc import Sequence
@@ -19,6 +21,7 @@ from paste import deploy
 
 from greeter.common import exception
 from greeter.common import log
+from greeter.common import options
 
 PROJECT = "greeter"
 
@@ -58,9 +61,13 @@ auth_opts = [
 
 api_opts = [
     cfg.HostAddressOpt("bind_host", default="0.0.0.0",  # nosec B104
-                       help="Address greeter-api listens on."),
+                       help="Address greeter-api listens on. Takes effect "
+                            "on restart only: a reload (SIGHUP) keeps the "
+                            "socket it has."),
     cfg.PortOpt("bind_port", default=8004,
-                help="Port greeter-api listens on."),
+                help="Port greeter-api listens on. Takes effect on "
+                     "restart only: a reload (SIGHUP) keeps the socket "
+                     "it has."),
     cfg.IntOpt("workers", default=2, min=1,
                help="Number of gunicorn worker processes."),
     cfg.StrOpt("worker_class", default="gthread",
@@ -95,6 +102,11 @@ paste_deploy_opts = [
                     "relative name is looked for beside the config "
                     "files."),
 ]
+
+# Options a reload (SIGHUP) cannot apply: gunicorn keeps its listening
+# socket, so that no connection is refused while workers are replaced.
+# Everything else, gunicorn's other settings included, is re-read.
+RESTART_ONLY = (("api", "bind_host"), ("api", "bind_port"))
 
 _GROUPS = (
     ("greeting", greeting_opts),
@@ -190,6 +202,9 @@ def parse_args(conf: cfg.ConfigOpts, args: Sequence[str],
     logging.register_options(conf)
     conf(list(args), project=PROJECT,
          default_config_files=default_config_files)
+    # Every value checked now, so a bad one is reported as such, whoever
+    # would have read it first.
+    options.read_all(conf)
     log.setup(conf, PROJECT)
 
 
@@ -213,6 +228,63 @@ def paste_config_path(conf: cfg.ConfigOpts) -> str:
     return os.path.abspath(path)
 
 
+# The keys of a paste section that name a factory, as "module:attribute".
+PASTE_FACTORY_KEYS = (
+    "paste.app_factory",
+    "paste.composite_factory",
+    "paste.filter_factory",
+    "paste.filter_app_factory",
+)
+
+
+def _one_line(exc: Exception) -> str:
+    return " ".join(str(exc).split())
+
+
+def _check_factory(path: str, section: str, key: str, spec: str) -> None:
+    module_name, _, attributes = spec.strip().partition(":")
+    try:
+        target = importlib.import_module(module_name)
+    except ImportError as exc:
+        if exc.name and (module_name == exc.name
+                         or module_name.startswith(exc.name + ".")):
+            raise exception.ConfigError(
+                f"{path}: [{section}] {key} = {spec}: no module named "
+                f"{exc.name!r}") from None
+        raise  # a module that exists but fails to import: a bug
+    for attribute in filter(None, attributes.split(".")):
+        if not hasattr(target, attribute):
+            raise exception.ConfigError(
+                f"{path}: [{section}] {key} = {spec}: {module_name} has "
+                f"no attribute {attributes!r}")
+        target = getattr(target, attribute)
+
+
+def check_paste_file(path: str) -> None:
+    """ConfigError naming the fault, for a paste file paste cannot load.
+
+    paste.deploy reports a file with no section header as a configparser
+    traceback, and a factory that does not exist as an AttributeError
+    that greeter could not tell from a bug inside a factory. Reading the
+    file first, as paste reads it, and resolving each factory it names
+    turns both into one line naming the section.
+    """
+    parser = configparser.RawConfigParser(strict=True)
+    try:
+        with open(path, encoding="utf-8") as paste_file:
+            parser.read_file(paste_file)
+    except configparser.MissingSectionHeaderError as exc:
+        raise exception.ConfigError(
+            f"{path}: line {exc.lineno}: {exc.line.strip()!r} comes "
+            "before any [section] header") from None
+    except (configparser.Error, UnicodeDecodeError) as exc:
+        raise exception.ConfigError(f"{path}: {_one_line(exc)}") from None
+    for section in parser.sections():
+        for key in PASTE_FACTORY_KEYS:
+            if parser.has_option(section, key):
+                _check_factory(path, section, key, parser.get(section, key))
+
+
 def load_paste_app(conf: cfg.ConfigOpts,
                    name: str = "main") -> Callable:
     """Build the WSGI pipeline ``name`` from the paste file.
@@ -221,8 +293,10 @@ def load_paste_app(conf: cfg.ConfigOpts,
     around it, so the first filter listed is the first to see a request.
     """
     path = paste_config_path(conf)
+    check_paste_file(path)
     try:
         return deploy.loadapp(f"config:{path}", name=name)
-    except (LookupError, ImportError) as exc:
-        # A section or factory the paste file names does not exist.
-        raise exception.ConfigError(f"{path}: {exc}") from exc
+    except (LookupError, configparser.Error) as exc:
+        # A section the paste file names does not exist, or paste's own
+        # reading of the file failed.
+        raise exception.ConfigError(f"{path}: {_one_line(exc)}") from exc

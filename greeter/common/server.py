@@ -3,36 +3,85 @@
 The app is loaded in the master before gunicorn starts (a broken pipeline
 stops start-up with one clear line) and shared copy-on-write by the
 workers. gunicorn never sees greeter's argv: its settings come from the
-``[api]`` options only.
+``[api]`` options only, and its own log lines go through oslo.log.
+
+SIGHUP reloads: the master reads the config files again and builds the
+whole pipeline again from them, exactly as at start-up, so whatever a
+paste factory reads from the configuration is read again. Only when that
+works does gunicorn start new workers, which inherit the new pipeline,
+and stop the old ones gracefully; otherwise one error line is logged and
+the old workers keep serving the old configuration.
 """
 
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import socket
 from collections.abc import Callable
+from typing import Any
 
+from gunicorn import errors
+from gunicorn import glogging
 from gunicorn.app.base import BaseApplication
+from gunicorn.arbiter import Arbiter
+from gunicorn.config import Config
 from oslo_config import cfg
+from oslo_log import log
 
+from greeter.common import config
 from greeter.common import exception
+from greeter.common import log as greeter_log
+from greeter.common import options
+
+LOG = log.getLogger(__name__)
 
 # gunicorn's heartbeat file: on an overlay (container) filesystem a file
 # under /tmp can stall workers; /dev/shm is memory.
 SHM = "/dev/shm"  # nosec B108
+
+# A configuration that cannot work. Anything else raised while reloading
+# is a bug: logged with its traceback, and the master keeps serving.
+CONFIG_ERRORS = (cfg.Error, exception.ConfigError, OSError)
+# What gunicorn's own checks of a setting raise.
+GUNICORN_ERRORS = (ValueError, TypeError, errors.ConfigError)
+
+# oslo.log's option naming per-logger levels ("module=LEVEL").
+LOG_LEVELS = options.Option(options.DEFAULT_GROUP, "default_log_levels",
+                            None)
+
+
+def bind_address(conf: cfg.ConfigOpts) -> str:
+    host, port = conf.api.bind_host, conf.api.bind_port
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+class OsloLogger(glogging.Logger):
+    """gunicorn's own lines (start-up, workers, signals) through oslo.log.
+
+    gunicorn writes them with its own handler and format; passed on to the
+    root logger instead, they take oslo.log's format, JSON with
+    ``use_json``, like every other line greeter writes.
+    """
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        for handler in list(self.error_log.handlers):
+            if getattr(handler, "_gunicorn", False):
+                self.error_log.removeHandler(handler)
+        self.error_log.propagate = True
 
 
 def gunicorn_settings(conf: cfg.ConfigOpts) -> dict:
     """gunicorn settings for the ``[api]`` options."""
     api = conf.api
     settings = {
-        "bind": [f"[{api.bind_host}]:{api.bind_port}"
-                 if ":" in api.bind_host
-                 else f"{api.bind_host}:{api.bind_port}"],
+        "bind": [bind_address(conf)],
         "workers": api.workers,
         "worker_class": api.worker_class,
-        "threads": api.threads,
+        # gunicorn runs gthread whenever threads > 1, whatever the class.
+        "threads": api.threads if api.worker_class == "gthread" else 1,
         "timeout": api.timeout,
         "graceful_timeout": api.graceful_timeout,
         "keepalive": api.keepalive,
@@ -41,7 +90,7 @@ def gunicorn_settings(conf: cfg.ConfigOpts) -> dict:
         "proc_name": "greeter-api",
         # The request log is the access log; gunicorn's would repeat it.
         "accesslog": None,
-        "errorlog": "-",
+        "logger_class": OsloLogger,
         # No control socket: nothing uses it, and the container's root
         # filesystem is read-only.
         "control_socket_disable": True,
@@ -65,17 +114,112 @@ def check_port_free(host: str, port: int) -> None:
                 f"cannot listen on {host}:{port}: {reason}") from None
 
 
+class GreeterArbiter(Arbiter):
+    """gunicorn's master; on SIGHUP it replaces its workers only once
+    greeter's configuration has been rebuilt."""
+
+    def handle_hup(self) -> None:
+        if self.app.rebuild():
+            super().handle_hup()
+
+
 class GreeterServer(BaseApplication):
-    """A gunicorn application serving ``app`` with the ``[api]`` settings."""
+    """A gunicorn application serving ``app`` with the ``[api]`` settings.
+
+    ``rebuild`` (on SIGHUP) replaces ``app`` with one built from the
+    configuration as it is now; the workers gunicorn starts next serve it.
+    """
 
     def __init__(self, app: Callable, conf: cfg.ConfigOpts) -> None:
         self.app = app
-        self.settings = gunicorn_settings(conf)
+        self.conf = conf
+        # What the running pipeline was built from, and what the process
+        # started with (the restart-only options still hold these).
+        self.values = options.read_all(conf)
+        self.started_with = dict(self.values)
+        self.bind = bind_address(conf)
         super().__init__()
 
     def load_config(self) -> None:
-        for key, value in self.settings.items():
-            self.cfg.set(key, value)
+        self._set_gunicorn_settings(self.cfg)
+
+    def _set_gunicorn_settings(self, gunicorn_cfg: Config) -> None:
+        settings = gunicorn_settings(self.conf)
+        settings["bind"] = [self.bind]  # restart-only
+        for key, value in settings.items():
+            gunicorn_cfg.set(key, value)
+        gunicorn_cfg.validate()
+
+    def _check_gunicorn_settings(self) -> None:
+        """gunicorn's own checks of its settings, on a copy: on reload it
+        would run them next and answer a failure with sys.exit."""
+        try:
+            self._set_gunicorn_settings(Config())
+        except GUNICORN_ERRORS as exc:
+            raise exception.ConfigError(f"gunicorn: {exc}") from None
 
     def load(self) -> Callable:
         return self.app
+
+    def run(self) -> None:
+        """Serve until stopped; RuntimeError when gunicorn cannot start."""
+        GreeterArbiter(self).run()
+
+    def rebuild(self) -> bool:
+        """Re-read the configuration and build the pipeline from it.
+
+        False, with one error line and nothing changed, when the new
+        configuration does not work.
+        """
+        undo = None
+        failure = None
+        try:
+            undo = options.reread_files(self.conf)
+            options.read_all(self.conf)
+            app = config.load_paste_app(self.conf)
+            # Again, for the options the factories registered.
+            values = options.read_all(self.conf)
+            self._check_gunicorn_settings()
+        except CONFIG_ERRORS as exc:
+            failure = str(exc)
+        except Exception:  # a bug: the master must keep serving anyway
+            if undo:
+                undo()
+            LOG.exception("Reload failed, still serving the previous "
+                          "configuration")
+            return False
+        if failure is not None:
+            if undo:
+                undo()
+            # Outside the except block: oslo.log would add the exception
+            # to the line again.
+            LOG.error("Reload failed, still serving the previous "
+                      "configuration: %s", failure)
+            return False
+        self._set_up_logging(values)
+        changed = options.changes(self.values, values)
+        self.app, self.values = app, values
+        LOG.info("Reloaded the configuration (%s); pipeline rebuilt; %s",
+                 ", ".join(options.config_files(self.conf)),
+                 "changed: " + "; ".join(changed) if changed
+                 else "no option changed")
+        self._warn_restart_only()
+        return True
+
+    def _set_up_logging(self, values: dict) -> None:
+        # oslo.log's setup sets the level of each logger the new
+        # default_log_levels names; one the old list named and the new
+        # one does not goes back to its parent's level.
+        for entry in self.values.get(LOG_LEVELS) or ():
+            logging.getLogger(entry.partition("=")[0]).setLevel(
+                logging.NOTSET)
+        greeter_log.setup(self.conf, config.PROJECT)
+
+    def _warn_restart_only(self) -> None:
+        for group, name in config.RESTART_ONLY:
+            option = options.Option(group, name, None)
+            old, new = self.started_with[option], self.values[option]
+            if old != new:
+                LOG.warning("%s = %r (was %r) takes effect on restart "
+                            "only: still listening on %s", option, new,
+                            old, self.bind)

@@ -1,0 +1,177 @@
+"""Reload in the container: edit the mounted greeter.conf and the token
+secret, `docker compose kill -s HUP api`, under load, with nothing lost.
+
+Compose runs the shipped docker-compose.yml with an override that mounts a
+config directory and a token file of the test's own, as the README tells
+an operator to.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+
+import pytest
+import requests
+
+from tests.conftest import ETC
+from tests.conftest import REPO
+from tests.docker.test_container import compose_command
+from tests.docker.test_container import ensure_base_image
+from tests.docker.test_container import run
+from tests.functional.conftest import CONFIGURED_TOKENS
+from tests.reliability.test_reload import NEW_BODY
+from tests.reliability.test_reload import OLD_BODY
+from tests.reliability.test_reload import Clients
+from tests.reliability.test_reload import wait_for
+
+pytestmark = pytest.mark.docker
+
+HEALTHY_TIMEOUT = 120
+TOKEN_A = "docker-reload-token-alpha"  # nosec B105
+TOKEN_B = "docker-reload-token-bravo"  # nosec B105
+CONFIGURED_TOKENS.update({TOKEN_A, TOKEN_B})
+OVERRIDE = """\
+services:
+  api:
+    image: {image}
+    volumes:
+      - {etc}:/etc/greeter:ro
+secrets:
+  api_token:
+    file: {token_file}
+"""
+
+
+class ReloadableProject:
+    """`compose -p NAME` of the shipped compose file, plus the test's
+    config and token file; Docker picks the host port (GREETER_PORT=0)."""
+
+    def __init__(self, name: str, directory) -> None:
+        self.image = f"greeter-api:{name}"
+        self.url = ""
+        self.etc = directory / "etc"
+        shutil.copytree(ETC, self.etc)
+        self.token_file = directory / "api_token"
+        self.tokens(TOKEN_A)
+        override = directory / "compose.override.yml"
+        override.write_text(OVERRIDE.format(
+            image=self.image, etc=self.etc, token_file=self.token_file))
+        # Readable by the container's user (uid 42424), as a mounted
+        # configuration must be.
+        for path in [self.etc, *self.etc.iterdir(), self.token_file]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        self.env = {**os.environ, "GREETER_PORT": "0"}
+        self.command = [*compose_command(), "-p", name,
+                        "-f", str(REPO / "docker-compose.yml"),
+                        "-f", str(override)]
+
+    def compose(self, *args: str, **kwargs):
+        return run(*self.command, *args, cwd=REPO, env=self.env, **kwargs)
+
+    def inspect(self, template: str) -> str:
+        container = self.compose("ps", "-q", "api").stdout.strip()
+        return run("docker", "inspect", "-f", template,
+                   container).stdout.strip()
+
+    def up(self) -> None:
+        self.compose("build", timeout=1800)
+        self.compose("up", "-d")
+        wait_for(lambda: self.inspect("{{.State.Health.Status}}")
+                 == "healthy", "the container to be healthy",
+                 timeout=HEALTHY_TIMEOUT)
+        address = self.compose("port", "api", "8004").stdout.strip()
+        self.url = f"http://{address}"
+
+    def down(self) -> None:
+        self.compose("down", "--volumes", "--remove-orphans", check=False)
+        run("docker", "image", "rm", self.image, check=False)
+
+    def tokens(self, *tokens: str) -> None:
+        # Rewritten in place: the secret is a bind mount of this file.
+        self.token_file.write_text("".join(f"{t}\n" for t in tokens))
+
+    def name_greeted(self, name: str) -> None:
+        conf = self.etc / "greeter.conf"
+        conf.write_text(conf.read_text().replace(
+            "name = Phred", f"name = {name}"))
+
+    def hup(self) -> None:
+        self.compose("kill", "-s", "HUP", "api")
+
+    def logs(self) -> str:
+        return self.compose("logs", "--no-color", "api").stdout
+
+
+def hello(project, token: str) -> requests.Response:
+    return requests.get(project.url + "/greeting/hello", timeout=10,
+                        headers={"X-Auth-Token": token})
+
+
+@pytest.fixture
+def project(tmp_path):
+    ensure_base_image()
+    deployment = ReloadableProject(f"greeter-reload-{os.getpid()}",
+                                   tmp_path)
+    try:
+        deployment.up()
+        yield deployment
+    finally:
+        deployment.down()
+
+
+def test_hup_reloads_the_container_under_load(project):
+    port = int(project.url.rsplit(":", 1)[1])
+    assert hello(project, TOKEN_A).text == OLD_BODY.decode()
+    clients = Clients(port, TOKEN_A, count=4).start()
+
+    # A new name and token B beside A; one reload.
+    project.name_greeted("Reloaded")
+    project.tokens(TOKEN_A, TOKEN_B)
+    hupped = time.monotonic()
+    project.hup()
+    wait_for(lambda: any(a.body == NEW_BODY for a in clients.since(hupped)),
+             "the new greeting")
+    first_new = min(a.sent for a in clients.since(hupped)
+                    if a.body == NEW_BODY)
+    wait_for(lambda: hello(project, TOKEN_B).ok, "token B to be accepted")
+    clients.token = TOKEN_B
+
+    # Token A removed; another reload.
+    project.tokens(TOKEN_B)
+    project.hup()
+    wait_for(lambda: hello(project, TOKEN_A).status_code == 401,
+             "token A to be refused")
+
+    # A broken configuration changes nothing; fixed, it applies.
+    conf = project.etc / "greeter.conf"
+    good = conf.read_text()
+    conf.write_text(good + "\n[api]\nthreads = 0\n")
+    project.hup()
+    wait_for(lambda: "Reload failed" in project.logs(), "the error line")
+    assert project.inspect("{{.State.Running}}") == "true"
+    assert hello(project, TOKEN_B).text == NEW_BODY.decode()
+    conf.write_text(good.replace("greeting = Wilkommen",
+                                 "greeting = Welcome"))
+    project.hup()
+    wait_for(lambda: hello(project, TOKEN_B).text
+             == "Hello, Welcome, Reloaded !!\n", "the fixed configuration")
+
+    answers = clients.stop()
+    failed = [a for a in answers if a.status != 200]
+    assert not failed, failed[:5]
+    bodies = {a.body for a in answers}
+    assert bodies <= {OLD_BODY, NEW_BODY,
+                      b"Hello, Welcome, Reloaded !!\n"}
+    logs = project.logs()
+    errors = [line for line in logs.splitlines() if " ERROR " in line]
+    assert len(errors) == 1 and "[api] threads = '0'" in errors[0], errors
+    assert logs.count("Reloaded the configuration") == 3
+    assert "Traceback" not in logs
+    assert not [t for t in (TOKEN_A, TOKEN_B) if t in logs]
+    assert project.inspect("{{.State.Health.Status}}") == "healthy"
+    print(f"container reload under load: {len(answers)} requests, none "
+          f"failed; new greeting {first_new - hupped:.2f}s after "
+          "`compose kill -s HUP`")
+    assert first_new - hupped < 5

@@ -1,0 +1,518 @@
+"""SIGHUP reloads the configuration, against a real greeter-api under load.
+
+Each server reads a config file of its own (in the test's directory),
+which the test edits before sending SIGHUP to the master.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import pathlib
+import re
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from dataclasses import field
+
+import pytest
+import requests
+
+from tests.conftest import ETC
+from tests.functional.conftest import CONFIGURED_TOKENS
+from tests.functional.conftest import greeter_api_command
+
+OLD_BODY = b"Hello, Wilkommen, Phred !!\n"
+NEW_BODY = b"Hello, Wilkommen, Reloaded !!\n"
+TOKEN_A = "reload-token-alpha"  # nosec B105
+TOKEN_B = "reload-token-bravo"  # nosec B105
+CONFIGURED_TOKENS.update({TOKEN_A, TOKEN_B})
+WAIT = 30.0  # generous: the machine may be busy
+LISTENING = re.compile(r"Listening at: http://127\.0\.0\.1:(\d+)")
+
+
+def wait_for(condition: Callable[[], object], what: str,
+             timeout: float = WAIT) -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+class Config:
+    """A greeter.conf of the test's own, with a token file beside it."""
+
+    def __init__(self, directory: pathlib.Path) -> None:
+        self.path = directory / "greeter.conf"
+        self.token_file = directory / "tokens"
+        self.settings = {
+            "greeting": {"name": "Phred", "greeting": "Wilkommen"},
+            "auth": {"strategy": "token",
+                     "token_file": str(self.token_file)},
+            "paste_deploy": {"config_file": str(ETC / "api-paste.ini")},
+            "healthcheck": {"disable_by_file_path": str(directory / "drain")},
+        }
+        self.tokens(TOKEN_A)
+        self.write()
+
+    def tokens(self, *tokens: str) -> None:
+        self.token_file.write_text("# accepted tokens\n"
+                                   + "".join(f"{t}\n" for t in tokens))
+
+    def set(self, group: str, name: str, value: str) -> Config:
+        self.settings.setdefault(group, {})[name] = value
+        return self
+
+    def write(self) -> None:
+        self.path.write_text("".join(
+            f"[{group}]\n" + "".join(f"{k} = {v}\n" for k, v in opts.items())
+            for group, opts in self.settings.items()))
+
+
+class Server:
+    """greeter-api on its own config file, with a way to reload it.
+
+    It binds port 0 (the kernel picks a free one) and reads the port from
+    gunicorn's "Listening at" line. Its log goes where the session's
+    token search reads it.
+    """
+
+    def __init__(self, config: Config, log_path: pathlib.Path,
+                 env: dict | None, args: tuple[str, ...]) -> None:
+        self.log_path = log_path
+        self.args = ["--config-file", str(config.path), *args]
+        # A variable set to None is left out. Nor is the drain path taken
+        # from the environment: the file's, so that a reload can change it.
+        env = {**os.environ, "OS_API__BIND_HOST": "127.0.0.1",
+               "OS_API__BIND_PORT": "0", **(env or {}),
+               "OS_HEALTHCHECK__DISABLE_BY_FILE_PATH": None}
+        self.env = {k: v for k, v in env.items() if v is not None}
+        self.process: subprocess.Popen | None = None
+        self.port = 0
+        self.url = ""
+
+    def start(self) -> Server:
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(
+                greeter_api_command() + self.args, env=self.env,
+                stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True)
+
+        def listening() -> int | None:
+            assert self.process.poll() is None, self.log()
+            found = LISTENING.search(self.log())
+            return int(found.group(1)) if found else None
+
+        self.port = wait_for(listening, "greeter-api to listen")
+        self.url = f"http://127.0.0.1:{self.port}"
+        wait_for(lambda: self._healthy(), "/healthcheck to answer")
+        return self
+
+    def _healthy(self) -> bool:
+        try:
+            return requests.get(self.url + "/healthcheck", timeout=10).ok
+        except requests.ConnectionError:
+            return False
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(40)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def hup(self) -> int:
+        """SIGHUP the master; return how long its log was before."""
+        mark = len(self.log())
+        self.process.send_signal(signal.SIGHUP)
+        return mark
+
+    def log_since(self, mark: int) -> str:
+        return self.log()[mark:]
+
+    def wait_for_line(self, mark: int, text: str) -> str:
+        return wait_for(lambda: next(
+            (line for line in self.log_since(mark).splitlines()
+             if text in line), None), f"{text!r} in the log")
+
+    def worker_pids(self) -> list[int]:
+        children = pathlib.Path(
+            f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in children.read_text().split()]
+
+    def settled(self, workers: int) -> list[int]:
+        """Wait until exactly ``workers`` workers run; their pids."""
+        return wait_for(lambda: len(self.worker_pids()) == workers
+                        and self.worker_pids(), f"{workers} workers")
+
+    def replaced(self, old: list[int], workers: int) -> list[int]:
+        """Wait until ``workers`` workers run and none is from ``old``."""
+        return wait_for(lambda: (pids := self.worker_pids())
+                        and len(pids) == workers
+                        and not set(pids) & set(old) and pids,
+                        "the old workers to be replaced")
+
+    def rss_kib(self) -> int:
+        total = 0
+        for pid in [self.process.pid, *self.worker_pids()]:
+            status = pathlib.Path(f"/proc/{pid}/status").read_text()
+            total += int(next(line.split()[1] for line in status.splitlines()
+                              if line.startswith("VmRSS:")))
+        return total
+
+
+@pytest.fixture
+def start_server(greeter_logs, tmp_path):
+    started: list[Server] = []
+
+    def _start(config: Config, env: dict | None = None,
+               args: tuple[str, ...] = ()) -> Server:
+        log_path = greeter_logs / f"reload-{tmp_path.name}-{len(started)}.log"
+        server = Server(config, log_path, env, args)
+        started.append(server)
+        return server.start()
+
+    yield _start
+    for server in started:
+        server.stop()
+
+
+def get(server: Server, token: str = TOKEN_A, path: str = "/greeting/hello",
+        **kwargs) -> requests.Response:
+    return requests.get(server.url + path, timeout=10,
+                        headers={"X-Auth-Token": token}, **kwargs)
+
+
+@dataclass
+class Answer:
+    sent: float
+    token: str
+    status: int | None  # None: no response (refused, reset, timed out)
+    body: bytes = b""
+    error: str = ""
+
+
+@dataclass
+class Clients:
+    """``count`` clients sending GET /greeting/hello back to back, with
+    the token ``self.token`` holds when the request is sent (a test
+    changes it: clients switching tokens). Each request on a new
+    connection; or, with ``keepalive``, each client keeps its connection
+    as an HTTP library does (requests, urllib3), opening a new one when
+    the server has closed it."""
+
+    port: int
+    token: str
+    count: int = 6
+    max_seconds: float = 120.0
+    keepalive: bool = False
+    answers: list[Answer] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._threads = [threading.Thread(target=self._run, daemon=True)
+                         for _ in range(self.count)]
+
+    def _one(self) -> Answer:
+        token, sent = self.token, time.monotonic()
+        connection = http.client.HTTPConnection("127.0.0.1", self.port,
+                                                timeout=10)
+        try:
+            connection.request("GET", "/greeting/hello",
+                               headers={"X-Auth-Token": token,
+                                        "Connection": "close"})
+            response = connection.getresponse()
+            return Answer(sent, token, response.status, response.read())
+        except (OSError, http.client.HTTPException) as exc:
+            return Answer(sent, token, None, error=repr(exc))
+        finally:
+            connection.close()
+
+    def _one_kept_alive(self, session: requests.Session) -> Answer:
+        token, sent = self.token, time.monotonic()
+        try:
+            response = session.get(
+                f"http://127.0.0.1:{self.port}/greeting/hello", timeout=10,
+                headers={"X-Auth-Token": token})
+            return Answer(sent, token, response.status_code,
+                          response.content)
+        except requests.RequestException as exc:
+            return Answer(sent, token, None, error=repr(exc))
+
+    def _run(self) -> None:
+        deadline = time.monotonic() + self.max_seconds
+        with requests.Session() as session:
+            while not self._stop.is_set() and time.monotonic() < deadline:
+                answer = (self._one_kept_alive(session) if self.keepalive
+                          else self._one())
+                with self._lock:
+                    self.answers.append(answer)
+
+    def start(self) -> Clients:
+        for thread in self._threads:
+            thread.start()
+        wait_for(lambda: len(self.answers) > 50, "the clients to get going")
+        return self
+
+    def stop(self) -> list[Answer]:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(15)
+        return self.answers
+
+    def since(self, moment: float) -> list[Answer]:
+        with self._lock:
+            return [a for a in self.answers if a.sent >= moment]
+
+
+def test_reload_under_load_changes_greeting_and_rotates_token(
+        start_server, tmp_path):
+    """The greeting changes and the token rotates with no failed request.
+
+    Token rotation as the README describes it: add the new token beside
+    the old and reload; move clients to it; remove the old one and reload.
+    """
+    config = Config(tmp_path)
+    server = start_server(config, {"OS_API__WORKERS": "2"})
+    first_workers = server.settled(2)
+    clients = Clients(server.port, TOKEN_A).start()
+
+    # One reload: a new greeting, and token B accepted beside A.
+    config.set("greeting", "name", "Reloaded").write()
+    config.tokens(TOKEN_A, TOKEN_B)
+    hupped = time.monotonic()
+    mark = server.hup()
+    wait_for(lambda: any(a.body == NEW_BODY for a in clients.since(hupped)),
+             "the new greeting")
+    first_new = min(a.sent for a in clients.since(hupped)
+                    if a.body == NEW_BODY)
+    reloaded = server.wait_for_line(mark, "Reloaded the configuration")
+    assert "[greeting] name = 'Reloaded' (was 'Phred')" in reloaded
+    server.replaced(first_workers, 2)
+    old_workers_gone = time.monotonic()
+    # Once the old workers are gone only the new greeting is served.
+    assert get(server, TOKEN_B).text == NEW_BODY.decode()
+    clients.token = TOKEN_B
+    switched = time.monotonic()
+
+    # A second reload: token A removed.
+    config.tokens(TOKEN_B)
+    mark = server.hup()
+    server.wait_for_line(mark, "Reloaded the configuration")
+    wait_for(lambda: get(server, TOKEN_A).status_code == 401,
+             "token A to be refused")
+    time.sleep(0.5)
+    answers = clients.stop()
+
+    failed = [a for a in answers if a.status != 200]
+    assert not failed, failed[:5]
+    assert all(a.body in (OLD_BODY, NEW_BODY) for a in answers)
+    after = [a for a in answers if a.sent > old_workers_gone]
+    assert after and all(a.body == NEW_BODY for a in after)
+    assert len([a for a in answers if a.sent > switched]) > 50
+    assert get(server, TOKEN_B).status_code == 200
+    print(f"reload under load: {len(answers)} requests from "
+          f"{clients.count} clients, none failed; new greeting "
+          f"{first_new - hupped:.2f}s after SIGHUP")
+    assert first_new - hupped < 5
+
+
+def test_ten_reloads_under_load_lose_nothing(start_server, tmp_path):
+    config = Config(tmp_path)
+    server = start_server(config, {"OS_API__WORKERS": "2"})
+    clients = Clients(server.port, TOKEN_A, count=4).start()
+    kept_alive = Clients(server.port, TOKEN_A, count=2,
+                         keepalive=True).start()
+    pids = server.settled(2)
+    server.hup()
+    pids = server.replaced(pids, 2)
+    rss_after_first = server.rss_kib()
+    for number in range(10):
+        config.set("greeting", "greeting", f"Hallo{number}").write()
+        mark = server.hup()
+        server.wait_for_line(mark, "Reloaded the configuration")
+        time.sleep(0.2)
+    pids = server.replaced(pids, 2)
+    assert get(server).text == "Hello, Hallo9, Phred !!\n"
+    answers = clients.stop() + kept_alive.stop()
+    failed = [a for a in answers if a.status != 200]
+    assert not failed, failed[:5]
+    # The process count settles back to the configured workers.
+    time.sleep(1)
+    assert sorted(server.worker_pids()) == sorted(pids)
+    rss_after_last = server.rss_kib()
+    print(f"ten reloads under load: {len(answers)} requests, none failed; "
+          f"RSS (master + 2 workers) {rss_after_first} KiB after the first "
+          f"reload, {rss_after_last} KiB after the eleventh")
+    assert rss_after_last < rss_after_first + 4096
+
+
+def _bad_value(config: Config) -> str:
+    config.set("api", "threads", "0").write()
+    return "[api] threads = '0' from"
+
+
+def _unreadable_token_file(config: Config) -> str:
+    config.set("auth", "token_file", str(config.token_file) + ".gone").write()
+    return "cannot read [auth] token_file"
+
+
+def _broken_paste_file(config: Config) -> str:
+    paste = config.path.parent / "broken-paste.ini"
+    paste.write_text("pipeline = request_id\n")
+    config.set("paste_deploy", "config_file", str(paste)).write()
+    return "comes before any [section] header"
+
+
+def _missing_factory(config: Config) -> str:
+    paste = config.path.parent / "missing-factory.ini"
+    paste.write_text((ETC / "api-paste.ini").read_text().replace(
+        "API.factory", "API.no_such_factory"))
+    config.set("paste_deploy", "config_file", str(paste)).write()
+    return "has no attribute 'API.no_such_factory'"
+
+
+def _no_token(config: Config) -> str:
+    config.write()
+    config.tokens()
+    return "no token is configured"
+
+
+def _unparsable_config(config: Config) -> str:
+    config.write()
+    with config.path.open("a") as conf:
+        conf.write("this line is not an option\n")
+    return "this line is not an option"
+
+
+@pytest.mark.parametrize("breakage", [
+    _bad_value, _unreadable_token_file, _broken_paste_file,
+    _missing_factory, _no_token, _unparsable_config])
+def test_broken_config_changes_nothing_until_fixed(start_server, tmp_path,
+                                                   breakage):
+    config = Config(tmp_path)
+    server = start_server(config, {"OS_API__WORKERS": "1"})
+    workers = server.settled(1)
+    wait_for(lambda: "Booting worker" in server.log(), "the worker to boot")
+
+    # Besides the breakage, a new greeting and a drain file that exists.
+    config.set("greeting", "name", "Reloaded")
+    drain = tmp_path / "drain-if-reloaded"
+    drain.touch()
+    config.set("healthcheck", "disable_by_file_path", str(drain))
+    expected = breakage(config)
+    mark = server.hup()
+    error = server.wait_for_line(mark, "Reload failed")
+    time.sleep(1)  # time for anything that would follow to follow
+    new_lines = server.log_since(mark).splitlines()
+    assert expected in error
+    assert "still serving the previous configuration" in error
+    assert [line for line in new_lines if " ERROR " in line] == [error]
+    assert "Traceback" not in server.log_since(mark)
+    assert server.log().count("Booting worker") == 1
+    assert server.process.poll() is None
+    assert server.worker_pids() == workers
+    assert get(server).text == OLD_BODY.decode()
+    # A worker started now (here, to replace a crashed one) has the old
+    # configuration too: the master's is as it was.
+    os.kill(workers[0], signal.SIGKILL)
+    server.replaced(workers, 1)
+    assert get(server).text == OLD_BODY.decode()
+    assert requests.get(server.url + "/healthcheck", timeout=10).ok
+
+    # Fixed, and reloaded: the new configuration applies.
+    fixed = Config(tmp_path)
+    fixed.set("greeting", "name", "Reloaded").write()
+    mark = server.hup()
+    server.wait_for_line(mark, "Reloaded the configuration")
+    wait_for(lambda: get(server).text == NEW_BODY.decode(),
+             "the new greeting")
+
+
+def test_what_the_factories_read_is_rebuilt(start_server, tmp_path):
+    """Size limit, drain file, auth strategy and log levels, on reload."""
+    config = Config(tmp_path)
+    server = start_server(config)
+    drain = tmp_path / "drain-after-reload"
+    drain.touch()
+    assert requests.get(server.url + "/healthcheck", timeout=10).ok
+    assert get(server, data=b"x" * 2000).status_code == 200
+    assert get(server, token="").status_code == 401
+
+    config.set("oslo_middleware", "max_request_body_size", "1000")
+    config.set("healthcheck", "disable_by_file_path", str(drain))
+    config.set("auth", "strategy", "noauth")
+    config.set("DEFAULT", "default_log_levels",
+               "greeter.api.middleware.request_log=WARN")
+    config.write()
+    mark = server.hup()
+    line = server.wait_for_line(mark, "Reloaded the configuration")
+    server.settled(2)
+    wait_for(lambda: "Worker exiting" in server.log_since(mark),
+             "the old workers to exit")
+    assert "[auth] strategy = 'noauth' (was 'token')" in line
+    wait_for(lambda: requests.get(server.url + "/healthcheck",
+                                  timeout=10).status_code == 503,
+             "/healthcheck to answer 503")
+    assert get(server, data=b"x" * 2000).status_code == 413
+    assert get(server, token="").status_code == 200
+    before = server.log().count('"GET /greeting/hello"')
+    for _ in range(5):
+        get(server, token="")
+    time.sleep(0.5)
+    assert server.log().count('"GET /greeting/hello"') == before
+
+
+def test_config_dir_is_listed_again(start_server, tmp_path):
+    config = Config(tmp_path)
+    conf_d = tmp_path / "greeter.conf.d"
+    conf_d.mkdir()
+    server = start_server(config, args=("--config-dir", str(conf_d)))
+    (conf_d / "50-name.conf").write_text("[greeting]\nname = Reloaded\n")
+    mark = server.hup()
+    line = server.wait_for_line(mark, "Reloaded the configuration")
+    assert str(conf_d / "50-name.conf") in line
+    wait_for(lambda: get(server).text == NEW_BODY.decode(),
+             "the name from the new file")
+
+
+def test_reload_line_masks_secrets(start_server, tmp_path):
+    secret_old, secret_new = "reload-secret-one", "reload-secret-two"
+    CONFIGURED_TOKENS.update({secret_old, secret_new})
+    config = Config(tmp_path)
+    config.set("auth", "tokens", secret_old).write()
+    server = start_server(config)
+    config.set("auth", "tokens", secret_new).write()
+    mark = server.hup()
+    line = server.wait_for_line(mark, "Reloaded the configuration")
+    assert "[auth] tokens (secret)" in line
+    wait_for(lambda: get(server, secret_new).status_code == 200,
+             "the new token to be accepted")
+    assert get(server, secret_old).status_code == 401
+    # The whole log is searched for both when the session ends.
+
+
+def test_restart_only_option_warns(start_server, tmp_path):
+    config = Config(tmp_path)
+    config.set("api", "bind_host", "127.0.0.1").write()
+    # The address comes from the file here, not the environment.
+    server = start_server(config, env={"OS_API__BIND_HOST": None})
+    config.set("api", "bind_host", "127.0.0.2").write()
+    mark = server.hup()
+    warning = server.wait_for_line(mark, "takes effect on restart only")
+    assert " WARNING " in warning
+    assert "[api] bind_host = '127.0.0.2' (was '127.0.0.1')" in warning
+    server.wait_for_line(mark, "Booting worker")
+    assert get(server).status_code == 200

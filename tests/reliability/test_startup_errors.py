@@ -1,0 +1,89 @@
+"""Start-up errors that say what is wrong, where it was set, and why.
+
+One line each: the option, the value, where the value came from (the
+environment variable or the file) and the rule it breaks; and a paste
+file greeter cannot load, named with the fault.
+"""
+
+from __future__ import annotations
+
+import json
+
+from tests.conftest import ETC
+from tests.conftest import SHIPPED_CONF
+from tests.reliability.test_config_faults import assert_one_line_error
+from tests.reliability.test_config_faults import start_up
+
+
+def test_bad_value_in_the_environment_names_the_variable(tmp_path):
+    assert_one_line_error(
+        start_up(tmp_path, OS_API__WORKERS="0"),
+        "[api] workers = '0' from the environment variable OS_API__WORKERS "
+        "is not valid: Should be greater than or equal to 1")
+
+
+def test_environment_is_blamed_not_the_file_that_also_sets_it(tmp_path):
+    # The shipped greeter.conf sets bind_port too; the environment wins,
+    # and its value is the bad one.
+    assert "bind_port = 8004" in SHIPPED_CONF.read_text()
+    result = start_up(tmp_path, "--config-file", str(SHIPPED_CONF),
+                      OS_API__BIND_PORT="99999")
+    assert_one_line_error(
+        result, "[api] bind_port = '99999' from the environment variable "
+        "OS_API__BIND_PORT is not valid: Should be less than or equal to "
+        "65535")
+    assert "greeter.conf" not in result.stderr
+
+
+def test_bad_value_in_a_file_names_the_file(tmp_path):
+    extra = tmp_path / "workers.conf"
+    extra.write_text("[api]\nworkers = 0\n")
+    assert_one_line_error(
+        start_up(tmp_path, "--config-file", str(SHIPPED_CONF),
+                 "--config-file", str(extra)),
+        f"[api] workers = '0' from {extra} is not valid: Should be greater "
+        "than or equal to 1")
+
+
+def test_bad_value_in_a_config_dir_file_names_that_file(tmp_path):
+    conf_d = tmp_path / "greeter.conf.d"
+    conf_d.mkdir()
+    (conf_d / "50-class.conf").write_text("[api]\nworker_class = eventlet\n")
+    assert_one_line_error(
+        start_up(tmp_path, "--config-file", str(SHIPPED_CONF),
+                 "--config-dir", str(conf_d)),
+        f"[api] worker_class = 'eventlet' from {conf_d / '50-class.conf'} "
+        "is not valid: Valid values are [sync, gthread]")
+
+
+def test_paste_file_without_a_section_header(tmp_path):
+    paste = tmp_path / "api-paste.ini"
+    paste.write_text("pipeline = request_id apiv1\n")
+    assert_one_line_error(
+        start_up(tmp_path, OS_PASTE_DEPLOY__CONFIG_FILE=str(paste)),
+        f"{paste}: line 1: 'pipeline = request_id apiv1' comes before any "
+        "[section] header")
+
+
+def test_paste_file_naming_a_factory_that_does_not_exist(tmp_path):
+    paste = tmp_path / "api-paste.ini"
+    paste.write_text((ETC / "api-paste.ini").read_text().replace(
+        "TokenAuth.factory", "TokenAuth.no_such_factory"))
+    assert_one_line_error(
+        start_up(tmp_path, OS_PASTE_DEPLOY__CONFIG_FILE=str(paste)),
+        "[filter:auth] paste.filter_factory = greeter.api.middleware.auth:"
+        "TokenAuth.no_such_factory: greeter.api.middleware.auth has no "
+        "attribute 'TokenAuth.no_such_factory'")
+
+
+def test_with_use_json_the_error_line_is_json_too(tmp_path):
+    result = start_up(tmp_path, OS_API__WORKERS="0",
+                      OS_DEFAULT__USE_JSON="true")
+    assert result.returncode == 1
+    (line,) = result.stderr.splitlines()
+    record = json.loads(line)
+    assert record["levelname"] == "CRITICAL"
+    assert record["message"].startswith(
+        "greeter-api: error: [api] workers = '0' from the environment "
+        "variable OS_API__WORKERS")
+    assert result.stdout == ""
