@@ -107,6 +107,13 @@ class ContextFormatter(_TimeOncePerSecond, formatters.ContextFormatter):
             for name in FORMATS)
         # A line's format is one of a few strings: their styles, made once.
         self._styles: dict[str, logging.PercentStyle] = {}
+        # The context values the formats can show, and those the user
+        # identity shows: only these are copied for a line.
+        self._shown_keys = frozenset(_format_keys(" ".join(
+            getattr(self.conf, name) or "" for name in FORMATS))) | {
+            "request_id"}
+        self._identity_keys = _format_keys(
+            self.conf.logging_user_identity_format)
 
     def _compute_iso_time(self, record: logging.LogRecord) -> None:
         if self.uses_isotime:
@@ -123,7 +130,14 @@ class ContextFormatter(_TimeOncePerSecond, formatters.ContextFormatter):
         instance_extra = ""
         instance = getattr(record, "instance", None)
         instance_uuid = getattr(record, "instance_uuid", None)
-        record_context, values = _context_values(record)
+        # oslo copies every context value onto the record; those no
+        # format shows would be left unread.
+        record_context = fields.get("context", context_utils.get_current())
+        values = (formatters._dictify_context(record_context)
+                  if record_context else None)
+        if values:
+            for key in self._shown_keys.intersection(values):
+                fields[key] = values[key]
         if instance:
             try:
                 instance_extra = conf.instance_format % instance
@@ -150,9 +164,11 @@ class ContextFormatter(_TimeOncePerSecond, formatters.ContextFormatter):
             if key not in fields:
                 fields[key] = ""
         if record_context:
+            # oslo's _ReplaceFalseValue, for the keys the format has.
             fields["user_identity"] = (
                 conf.logging_user_identity_format
-                % formatters._ReplaceFalseValue(values))
+                % {key: values.get(key) or "-"
+                   for key in self._identity_keys})
 
         if fields.get("request_id"):
             fmt = conf.logging_context_format_string
@@ -186,6 +202,11 @@ class ContextFormatter(_TimeOncePerSecond, formatters.ContextFormatter):
             record.msg = (f"Error formatting log line msg={record.msg!r} "
                           f"err={err!r}").replace("%", "*")
             return logging.Formatter.format(self, record)
+
+
+def _format_keys(fmt: str) -> tuple[str, ...]:
+    """Every ``%(name)`` key a %-format string may look up."""
+    return tuple({name for _, name in formatters._MSG_KEY_REGEX.findall(fmt)})
 
 
 @functools.lru_cache(maxsize=512)

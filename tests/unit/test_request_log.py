@@ -5,12 +5,16 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import re
+import uuid
 
 import pytest
 import webob
 from oslo_context import context
 from oslo_log import formatters
+from oslo_middleware import request_id
 
+from greeter.api.middleware import oslo_plain
 from greeter.api.middleware import request_log
 from greeter.common import config
 from tests.conftest import SHIPPED_TOKEN
@@ -204,3 +208,14 @@ def test_request_context_is_current_while_serving(app, monkeypatch):
     (current,) = seen
     assert current.request_id == response.headers["x-openstack-request-id"]
     assert current.global_request_id == inbound
+
+
+def test_request_ids_are_random_uuids_in_oslos_form():
+    ids = {oslo_plain.generate_request_id() for _ in range(2000)}
+    assert len(ids) == 2000
+    for req_id in ids:
+        assert re.fullmatch(request_id.ID_FORMAT, req_id)
+        parsed = uuid.UUID(req_id[4:])
+        assert parsed.version == 4 and parsed.variant == uuid.RFC_4122
+    # Every variant digit shows up: all 128 random bits are used.
+    assert {req_id[23] for req_id in ids} == set("89ab")
