@@ -5,11 +5,12 @@ healthchecks and errors included, and it makes the oslo.context
 ``RequestContext`` current for the request, so every line logged while the
 request is served (a 500's traceback, say) carries its request id.
 
-The line is an ordinary oslo.log record, written by oslo.log's handlers
-(``log_file``, stdout, syslog, journal, ...) in its text or JSON format,
-at INFO; health traffic (``[request_log] health_paths``, load balancers'
-and containers' probes) at ``[request_log] health_level``, DEBUG by
-default, so that probes do not bury the API's requests. Its context
+The line is oslo.log's, written where oslo.log writes (``log_file``,
+stdout, syslog, journal, ...) in its text or JSON format by the access
+log writer (``greeter.common.access_log``), at INFO; health traffic
+(``[request_log] health_paths``, load balancers' and containers'
+probes) at ``[request_log] health_level``, DEBUG by default, so that
+probes do not bury the API's requests. Its context
 carries the request id, the global request id and, when a filter further
 in stored a ``RequestContext`` in the environ (``CONTEXT_ENV``), that
 context's user and project.
@@ -34,11 +35,12 @@ from oslo_context import context
 from oslo_middleware import request_id
 
 from greeter.api.middleware import auth
+from greeter.common import access_log
 from greeter.common import wsgi
 
-# A plain stdlib logger: oslo.log's handlers and formatters (set up on the
-# root logger) write the line; its KeywordArgumentAdapter adds nothing
-# this line uses.
+# A plain stdlib logger: its level (debug, default_log_levels) decides
+# whether a line is written; oslo.log's KeywordArgumentAdapter would add
+# nothing this line uses.
 LOG = std_logging.getLogger(__name__)
 
 # Where an auth or context filter further in leaves the request's
@@ -113,9 +115,9 @@ class RequestLog(wsgi.Middleware):
         self.health_paths = frozenset(options.health_paths)
         self.health_prefixes = tuple(path.rstrip("/") + "/"
                                      for path in options.health_paths)
-        # Where the record says it comes from, as if LOG.info() here had
-        # looked it up (which costs a stack walk per line).
-        self.code = RequestLog.__call__.__code__
+        code = RequestLog.__call__.__code__
+        self.access_log = access_log.AccessLog(
+            LOG, code.co_filename, code.co_firstlineno, code.co_name)
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable:
         start = time.monotonic()
@@ -149,7 +151,7 @@ class RequestLog(wsgi.Middleware):
     def log(self, environ: dict, level: int, raw_path: str, status: str,
             ms: float, req_id: str | None,
             global_req_id: str | None) -> None:
-        """Hand the line to oslo.log's handlers, as ``LOG.log`` would."""
+        """Write the line where oslo.log writes, as ``LOG.log`` would."""
         request_context = environ.get(CONTEXT_ENV)
         if request_context is None:
             values = logging_values(req_id, global_req_id)
@@ -167,7 +169,4 @@ class RequestLog(wsgi.Middleware):
             "token": "presented" if environ.get(auth.TOKEN_HEADER)
             else "absent",
         }
-        code = self.code
-        LOG.handle(LOG.makeRecord(
-            LOG.name, level, code.co_filename, code.co_firstlineno, MESSAGE,
-            fields, None, code.co_name, {"context": values}))
+        self.access_log.write(level, MESSAGE, fields, values)
