@@ -40,6 +40,18 @@ STREAM_HANDLERS = (logging.StreamHandler, logging.FileHandler,
                    logging.handlers.WatchedFileHandler)
 
 
+# What a record's "created" comes from.
+clock = time.time
+
+# A record's attributes that change from line to line.
+PER_LINE = frozenset({"msg", "args", "levelno", "levelname", "created",
+                      "msecs", "relativeCreated", "thread", "threadName",
+                      "context", "message", "asctime"})
+# Of those, the ones oslo's default formats do not show.
+RARELY_SHOWN = frozenset({"msg", "created", "args", "relativeCreated",
+                          "thread", "threadName", "isotime"})
+
+
 class AccessLog:
     """Write ``logger``'s lines to the root logger's handlers directly."""
 
@@ -54,6 +66,7 @@ class AccessLog:
         self._template: dict[str, Any] = {}
         self._pid = 0
         self._building = threading.Lock()
+        self._formats: dict[tuple, tuple[str, frozenset[str]]] = {}
 
     def _direct(self) -> bool:
         """True when the logger tree adds nothing between here and root."""
@@ -86,15 +99,17 @@ class AccessLog:
                 else:
                     sinks.append((handler, None))
             self._sinks = sinks
+            self._formats = {}
             # Last: other threads use the sinks once these match.
             self._pid = os.getpid()
             self._handlers = handlers
 
     def record(self, level: int, msg: str, args: dict,
-               context: dict) -> logging.LogRecord:
+               context: dict, now: float | None = None) -> logging.LogRecord:
         """The LogRecord ``logger.log(level, msg, args)`` would make here."""
         fields = self._template.copy()
-        now = time.time()
+        if now is None:
+            now = clock()
         fields.update(
             msg=msg, args=args, levelno=level,
             levelname=logging.getLevelName(level), created=now,
@@ -106,6 +121,45 @@ class AccessLog:
         record.__dict__ = fields
         return record
 
+    def _line_format(self, formatter: log.ContextFormatter, level: int,
+                     context: dict) -> tuple[str, frozenset[str]]:
+        """The formatter's line format for this level and kind of context,
+        with every value that holds for all lines filled in; the keys it
+        still needs."""
+        key = (formatter, level, bool(context.get("request_id")))
+        compiled = self._formats.get(key)
+        if compiled is None:
+            attributes = {name: value for name, value in self._template.items()
+                          if name not in PER_LINE}
+            attributes.update(levelno=level,
+                              levelname=logging.getLevelName(level))
+            fmt = formatter.compile_line(level, context, attributes)
+            keys = frozenset(name for name, _ in
+                             log._PLACEHOLDER.findall(fmt) if name)
+            compiled = self._formats[key] = (fmt, keys)
+        return compiled
+
+    def _text_line(self, formatter: log.ContextFormatter, level: int,
+                   now: float, msg: str, args: dict, context: dict) -> str:
+        """The line ``formatter.format`` would make of the record."""
+        fmt, keys = self._line_format(formatter, level, context)
+        fields = context.copy()
+        fields["user_identity"] = formatter.user_identity(context)
+        fields["message"] = msg % args
+        if "asctime" in keys:
+            fields["asctime"] = formatter.time_text(now)
+        if "msecs" in keys:
+            fields["msecs"] = int((now - int(now)) * 1000) + 0.0
+        if not keys.isdisjoint(RARELY_SHOWN):
+            fields.update(
+                msg=msg, created=now, args=args,
+                relativeCreated=(now - logging._startTime) * 1000,
+                thread=threading.get_ident(),
+                threadName=threading.current_thread().name)
+            if "isotime" in keys:
+                fields["isotime"] = formatter.iso_time(now)
+        return fmt % fields
+
     def write(self, level: int, msg: str, args: dict, context: dict) -> None:
         """Log ``msg % args`` at ``level`` with this context's values.
 
@@ -115,21 +169,32 @@ class AccessLog:
         if handlers != self._handlers or self._pid != os.getpid():
             # First line of this process, or oslo.log was set up again.
             self._build(handlers)
-        record = self.record(level, msg, args, context)
+        now = clock()
+        record = None
         for sink in self._sinks:
-            if sink is None:
-                self.logger.handle(record)
-                return
+            if sink is None or sink[1] is None:
+                if record is None:
+                    record = self.record(level, msg, args, context, now)
+                if sink is None:
+                    self.logger.handle(record)
+                    return
+                if level >= sink[0].level:
+                    sink[0].handle(record)
+                continue
             handler, formatter = sink
             if level < handler.level:
                 continue
-            if formatter is None:
-                handler.handle(record)
-                continue
-            if type(formatter) is log.ContextFormatter:
-                line = formatter.format_plain(record)
-            else:
-                line = formatter.format(record)
+            try:
+                if type(formatter) is log.ContextFormatter:
+                    line = self._text_line(formatter, level, now, msg, args,
+                                           context)
+                else:
+                    line = formatter.format(self.record(
+                        level, msg, args, context, now))
+            except (TypeError, KeyError, ValueError):
+                # A format this path cannot fill: the formatter's way.
+                line = formatter.format(self.record(level, msg, args,
+                                                    context, now))
             with handler.lock:
                 try:
                     if isinstance(handler,
@@ -138,4 +203,5 @@ class AccessLog:
                     handler.stream.write(line + handler.terminator)
                     handler.stream.flush()
                 except Exception:
-                    handler.handleError(record)
+                    handler.handleError(self.record(level, msg, args,
+                                                    context, now))

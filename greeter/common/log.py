@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 import time
 from typing import Any
 
@@ -114,8 +115,6 @@ class ContextFormatter(_TimeOncePerSecond, formatters.ContextFormatter):
             "request_id"}
         self._identity_keys = _format_keys(
             self.conf.logging_user_identity_format)
-        self._plain_styles: dict[tuple[bool, int],
-                                 tuple[logging.PercentStyle, str]] = {}
 
     def _compute_iso_time(self, record: logging.LogRecord) -> None:
         if self.uses_isotime:
@@ -166,11 +165,7 @@ class ContextFormatter(_TimeOncePerSecond, formatters.ContextFormatter):
             if key not in fields:
                 fields[key] = ""
         if record_context:
-            # oslo's _ReplaceFalseValue, for the keys the format has.
-            fields["user_identity"] = (
-                conf.logging_user_identity_format
-                % {key: values.get(key) or "-"
-                   for key in self._identity_keys})
+            fields["user_identity"] = self.user_identity(values)
 
         if fields.get("request_id"):
             fmt = conf.logging_context_format_string
@@ -205,57 +200,70 @@ class ContextFormatter(_TimeOncePerSecond, formatters.ContextFormatter):
                           f"err={err!r}").replace("%", "*")
             return logging.Formatter.format(self, record)
 
-    def format_plain(self, record: logging.LogRecord) -> str:
-        """``format`` for a record of the simplest kind, with less work.
+    def user_identity(self, values: dict[str, Any]) -> str:
+        """The ``user_identity`` of a line whose context has ``values``."""
+        # oslo's _ReplaceFalseValue, for the keys the format has.
+        return self.conf.logging_user_identity_format % {
+            key: values.get(key) or "-" for key in self._identity_keys}
 
-        The record's context is a dict of oslo.context's logging values,
-        and it has no exception, no instance and a level below WARNING:
-        the access log's records. The line is the one ``format`` makes.
+    def compile_line(self, level: int, context_values: dict[str, Any],
+                     attributes: dict[str, Any]) -> str:
+        """The format of a line a plain record makes, its constants in.
+
+        A plain record has a dict of oslo.context's logging values for
+        context, no exception, no instance and a level below WARNING: the
+        access log's records. For such records, with ``context_values``'
+        keys and ``attributes`` (those the record's attributes have for
+        every line), ``format`` sets the same values each time but for
+        the context's, the time, the thread and the message: these are
+        left in the returned format, the rest is filled in, in the order
+        ``format`` sets them.
         """
-        fields = record.__dict__
-        values = fields["context"]
-        fields["project"] = self.project
-        fields["version"] = self.version
-        for key in self._shown_keys.intersection(values):
-            fields[key] = values[key]
-        fields["instance"] = ""
-        for key in FANCY_KEYS:
-            if key not in fields:
-                fields[key] = ""
-        fields["user_identity"] = (
-            self.conf.logging_user_identity_format
-            % {key: values.get(key) or "-" for key in self._identity_keys})
-        plain = self._plain_styles.get((bool(fields.get("request_id")),
-                                        record.levelno))
-        if plain is None:
-            plain = self._plain_style(record)
-        style, error_summary = plain
-        fields["error_summary"] = error_summary
-        self._compute_iso_time(record)
-        fields["message"] = record.getMessage()
-        if style.usesTime():
-            fields["asctime"] = self.formatTime(record, self.datefmt)
-        try:
-            return style._fmt % fields
-        except (TypeError, KeyError, ValueError):
-            # Whatever oslo makes of it.
-            return self.format(record)
-
-    def _plain_style(self, record: logging.LogRecord,
-                     ) -> tuple[logging.PercentStyle, str]:
-        """The style ``format`` would use for such a record, and its
-        error summary (none, below WARNING)."""
         conf = self.conf
-        has_request_id = bool(record.__dict__.get("request_id"))
-        fmt = (conf.logging_context_format_string if has_request_id
+        fmt = (conf.logging_context_format_string
+               if context_values.get("request_id")
                else conf.logging_default_format_string)
-        error_summary = "-" if "%(error_summary)s" in fmt else ""
-        if (record.levelno == logging.DEBUG
-                and conf.logging_debug_format_suffix):
+        fixed = dict(attributes, project=self.project, version=self.version)
+        for key in context_values:
+            fixed.pop(key, None)
+        fixed["instance"] = ""
+        for key in FANCY_KEYS:
+            if key not in fixed and key not in context_values:
+                fixed[key] = ""
+        fixed.pop("user_identity", None)
+        fixed["error_summary"] = "-" if "%(error_summary)s" in fmt else ""
+        if level == logging.DEBUG and conf.logging_debug_format_suffix:
             fmt += " " + conf.logging_debug_format_suffix
-        plain = (logging.PercentStyle(fmt), error_summary)
-        self._plain_styles[(has_request_id, record.levelno)] = plain
-        return plain
+
+        def fill(match: re.Match) -> str:
+            key = match.group(1)
+            if key is None or key not in fixed:
+                return match.group(0)
+            return (f"%{match.group(2)}" % fixed[key]).replace("%", "%%")
+
+        return _PLACEHOLDER.sub(fill, fmt)
+
+    def time_text(self, created: float) -> str:
+        """``%(asctime)s`` of a record made at ``created``."""
+        return self.formatTime(_Moment(created), self.datefmt)
+
+    def iso_time(self, created: float) -> str:
+        """``%(isotime)s`` of a record made at ``created``."""
+        moment = _Moment(created)
+        formatters.ContextFormatter._compute_iso_time(self, moment)
+        return moment.isotime
+
+
+class _Moment:
+    """What formatTime and _compute_iso_time read of a record."""
+
+    def __init__(self, created: float) -> None:
+        self.created = created
+
+
+# A %-format placeholder with a key, or an escaped percent sign.
+_PLACEHOLDER = re.compile(
+    r"%%|%\((\w+)\)([#0 +-]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa])")
 
 
 def _format_keys(fmt: str) -> tuple[str, ...]:

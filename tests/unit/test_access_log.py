@@ -19,10 +19,14 @@ from greeter.common import config
 from greeter.common import log
 from tests.conftest import SHIPPED_TOKEN
 
+# The clock the tests give the access log, so that oslo's formatters can
+# be handed a record made at the same time.
+NOW = 1_700_000_000.25
+
 
 @pytest.fixture
 def written(conf, monkeypatch):
-    """What oslo.log's handlers get, and the records the lines came from."""
+    """What oslo.log's handlers get, and the records of those lines."""
     streams = []
     for handler in logging.getLogger().handlers:
         if isinstance(handler, logging.StreamHandler) and isinstance(
@@ -30,14 +34,15 @@ def written(conf, monkeypatch):
             streams.append(io.StringIO())
             handler.setStream(streams[-1])
     assert streams, "no oslo.log stream handler to write to"
+    monkeypatch.setattr(access_log, "clock", lambda: NOW)
     records = []
-    make_record = access_log.AccessLog.record
+    write = access_log.AccessLog.write
 
-    def keep(self, *args):
-        records.append(make_record(self, *args))
-        return records[-1]
+    def keep(self, level, msg, args, context):
+        write(self, level, msg, args, context)
+        records.append(self.record(level, msg, args, context))
 
-    monkeypatch.setattr(access_log.AccessLog, "record", keep)
+    monkeypatch.setattr(access_log.AccessLog, "write", keep)
     return streams, records
 
 
@@ -94,11 +99,17 @@ def test_debug_line_is_oslos(conf, written):
     assert " DEBUG " in line and "request_log.py:" in line
 
 
-def test_custom_formats_are_oslos(conf, written):
-    conf.set_override("logging_context_format_string",
-                      "%(isotime)s %(levelname)s [%(request_id)s "
-                      "%(user_identity)s] %(error_summary)s %(message)s "
-                      "%(thread)d %(module)s")
+@pytest.mark.parametrize("fmt", [
+    "%(isotime)s %(levelname)s [%(request_id)s %(user_identity)s] "
+    "%(error_summary)s %(message)s %(thread)d %(module)s",
+    # Context values win over the record's (project), 100%% stays one %,
+    # and what the record holds for every line is filled in.
+    "%(asctime)s %(project)s %(version)s 100%% %(color)s%(instance)s "
+    "%(process)5d %(funcName)s:%(lineno)d %(threadName)s %(msg)s "
+    "%(user_name)s %(resource)s %(global_request_id)s %(message)s",
+])
+def test_custom_formats_are_oslos(conf, written, fmt):
+    conf.set_override("logging_context_format_string", fmt)
     log.setup(conf, config.PROJECT)
     handler = logging.getLogger().handlers[0]
     stream = io.StringIO()
