@@ -21,7 +21,10 @@ every request wrk counted, or the run fails.
 
 ``--apps bare,seed,greeter,greeter-quiet`` adds greeter with its request
 log silenced (through oslo.log's ``default_log_levels``), to show what the
-access line costs.
+access line costs. ``--baseline PATH`` adds another greeter-api (say, one
+installed from the commit before a change, in its own virtualenv) to the
+same rounds, as ``greeter-baseline``, to compare a change with its base
+on the same machine at the same time.
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ REPO = pathlib.Path(__file__).resolve().parent.parent
 TOKEN = "open-sesame"
 PATH = "/greeting/hello"
 APPS = ("bare", "seed", "greeter")
-OPTIONAL_APPS = ("greeter-quiet",)
+OPTIONAL_APPS = ("greeter-quiet", "greeter-baseline")
 # oslo.log's default_log_levels, set so that the request log says nothing.
 QUIET_REQUEST_LOG = "greeter.api.middleware.request_log=WARN"
 
@@ -59,8 +62,9 @@ def venv_script(name: str) -> str:
     return shutil.which(name, path=os.path.dirname(sys.executable)) or name
 
 
-def server_command(app: str, port: int, mode: str,
-                   workers: int, threads: int) -> tuple[list[str], dict]:
+def server_command(app: str, port: int, mode: str, workers: int,
+                   threads: int, baseline: str | None = None,
+                   ) -> tuple[list[str], dict]:
     """The command and environment that serve ``app`` with these settings."""
     env = dict(os.environ)
     if app == "greeter-quiet":
@@ -73,7 +77,9 @@ def server_command(app: str, port: int, mode: str,
             "OS_API__WORKER_CLASS": mode,
             "OS_API__THREADS": str(threads),
         })
-        return [venv_script("greeter-api"), "--config-file",
+        script = (baseline if app == "greeter-baseline"
+                  else venv_script("greeter-api"))
+        return [script, "--config-file",
                 str(REPO / "etc" / "greeter" / "greeter.conf")], env
     module = {"bare": "benchmarks.bare_app", "seed": "benchmarks.seed_app"}
     return [venv_script("gunicorn"), "--bind", f"127.0.0.1:{port}",
@@ -161,7 +167,8 @@ def measure(app: str, mode: str, args: argparse.Namespace,
     port = free_port()
     # gunicorn turns "sync" with threads > 1 into gthread: give sync one.
     threads = 1 if mode == "sync" else args.threads
-    command, env = server_command(app, port, mode, args.workers, threads)
+    command, env = server_command(app, port, mode, args.workers, threads,
+                                  args.baseline)
     url = f"http://127.0.0.1:{port}{PATH}"
     start = time.monotonic()
     with open(log_path, "wb") as log:
@@ -187,7 +194,7 @@ def measure(app: str, mode: str, args: argparse.Namespace,
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-    if app == "greeter":
+    if app in ("greeter", "greeter-baseline"):
         # The access log was really on, and wrote every line.
         lines = count_request_lines(log_path)
         if lines < figures["requests"]:
@@ -209,10 +216,10 @@ def report(mode: str,
                     for key in runs[0]}
               for app, runs in results.items()}
     table = [f"== {mode}: median of {len(results['bare'])} rounds",
-             f"{'app':13} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
+             f"{'app':16} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
              f"{'start s':>8} {'RSS MiB':>8} {'CPU us/req':>11}"]
     for app, m in median.items():
-        table.append(f"{app:13} {m['rps']:9.0f} {m['p50']:8.2f} "
+        table.append(f"{app:16} {m['rps']:9.0f} {m['p50']:8.2f} "
                      f"{m['p99']:8.2f} {m['startup']:8.2f} {m['rss']:8.1f} "
                      f"{m['cpu_us']:11.1f}")
     greeter, bare, seed = median["greeter"], median["bare"], median["seed"]
@@ -234,11 +241,18 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--modes", default="sync,gthread")
     parser.add_argument("--apps", default=",".join(APPS))
+    parser.add_argument("--baseline",
+                        help="another greeter-api to measure beside "
+                             "greeter, as greeter-baseline")
     parser.add_argument("--log-dir", type=pathlib.Path,
                         help="keep each server's output here (default: a "
                              "temporary directory, removed afterwards)")
     args = parser.parse_args()
     apps = tuple(args.apps.split(","))
+    if args.baseline and "greeter-baseline" not in apps:
+        apps += ("greeter-baseline",)
+    if "greeter-baseline" in apps and not args.baseline:
+        parser.error("greeter-baseline needs --baseline")
     unknown = set(apps) - set(APPS + OPTIONAL_APPS)
     if unknown or not set(APPS) <= set(apps):
         parser.error(f"--apps: {', '.join(APPS)} are needed for the "
