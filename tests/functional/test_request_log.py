@@ -64,6 +64,9 @@ FORGED_ADDRESSES = [
     (b'Forwarded: for="192.0.2.1 \\"GET /x\\"";proto=http',
      "%22192.0.2.1%20%5C%22GET%20%2Fx%5C%22%22"),
     (b"Forwarded: for=192.0.2.1\x85FORGED", "192.0.2.1%85FORGED"),
+    # Cut short, so that a line stays one atomic write to a pipe.
+    (b"X-Forwarded-For: 192.0.2.1," + b"9" * 4000,
+     "192.0.2.1%2C" + "9" * 116 + "[...]"),
 ]
 
 

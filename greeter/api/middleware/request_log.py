@@ -54,10 +54,12 @@ MESSAGE = ('%(remote)s "%(method)s %(path)s" status: %(status)s '
 PATH_SAFE = "/:@!$&'()*+,;=-._~"
 # An address: IPv4, IPv6 (with brackets and port), a host name.
 ADDRESS_SAFE = ":[].-_"
-# A quoted value longer than this is cut, and ends with TRUNCATED (which
-# no quoted value can hold). Keeps a line far below PIPE_BUF, so that a
-# line to a pipe (a container's log driver) is one atomic write too.
+# A quoted value longer than these is cut, and ends with TRUNCATED (which
+# no quoted value can hold). Keeps a line well below PIPE_BUF (4096
+# bytes), so that a line to a pipe (a container's log driver) is one
+# atomic write too.
 MAX_FIELD = 2048
+MAX_SHORT_FIELD = 128  # method, address
 TRUNCATED = "[...]"
 
 
@@ -65,12 +67,12 @@ TRUNCATED = "[...]"
 # are remembered, in a bounded cache so that endless new values cannot
 # grow it.
 @functools.lru_cache(maxsize=512)
-def printable(raw: str, safe: str = PATH_SAFE) -> str:
+def printable(raw: str, safe: str = PATH_SAFE, limit: int = MAX_FIELD) -> str:
     """A WSGI string as printable ASCII with no space or quote in it."""
     # WSGI strings carry the request's bytes as latin-1 code points.
     quoted = quote(raw.encode("latin-1", "replace"), safe=safe)
-    if len(quoted) > MAX_FIELD:
-        return quoted[:MAX_FIELD] + TRUNCATED
+    if len(quoted) > limit:
+        return quoted[:limit] + TRUNCATED
     return quoted
 
 
@@ -161,8 +163,9 @@ class RequestLog(wsgi.Middleware):
                                     request_context.project_id)
         fields = {
             "remote": printable(environ.get("REMOTE_ADDR") or "-",
-                                ADDRESS_SAFE),
-            "method": printable(environ.get("REQUEST_METHOD", "-")),
+                                ADDRESS_SAFE, MAX_SHORT_FIELD),
+            "method": printable(environ.get("REQUEST_METHOD", "-"),
+                                PATH_SAFE, MAX_SHORT_FIELD),
             "path": printable(raw_path),
             "status": status,
             "ms": ms,
