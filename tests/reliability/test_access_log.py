@@ -1,0 +1,37 @@
+"""The access log across a graceful stop: every answer has its line."""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+
+from tests.reliability.load import Load
+
+GRACEFUL_TIMEOUT = 10
+
+
+def test_sigterm_loses_no_line_of_a_json_log_file(start_greeter, tmp_path):
+    # The same count as the SIGTERM test, with the lines going to a
+    # log_file as JSON: whatever a worker answered before it exited has
+    # reached the file.
+    log_file = tmp_path / "api.log"
+    server = start_greeter(env={
+        "OS_API__GRACEFUL_TIMEOUT": str(GRACEFUL_TIMEOUT),
+        "OS_DEFAULT__LOG_FILE": str(log_file),
+        "OS_DEFAULT__USE_JSON": "true"})
+    load = Load(server.port, clients=6).start()
+    time.sleep(1.5)
+    server.process.send_signal(signal.SIGTERM)
+    assert server.process.wait(GRACEFUL_TIMEOUT + 5) == 0
+    time.sleep(0.3)
+    outcomes = load.stop()
+
+    answered = [o for o in outcomes if o.status == 200]
+    assert len(answered) > 100, "the load generator did not get going"
+    records = [json.loads(line) for line in log_file.read_text().splitlines()]
+    request_lines = [r for r in records
+                     if r["name"] == "greeter.api.middleware.request_log"
+                     and r["args"]["path"] == "/greeting/hello"]
+    assert len(request_lines) == len(answered)
+    assert {r["args"]["status"] for r in request_lines} == {"200"}

@@ -1,0 +1,178 @@
+"""The access log writer: oslo.log's own lines, written directly."""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import logging
+import logging.handlers
+
+import pytest
+import webob
+from oslo_context import context
+from oslo_log import formatters
+
+from greeter.api.middleware import request_log
+from greeter.common import access_log
+from greeter.common import config
+from greeter.common import log
+from tests.conftest import SHIPPED_TOKEN
+
+# The clock the tests give the access log, so that oslo's formatters can
+# be handed a record made at the same time.
+NOW = 1_700_000_000.25
+
+
+@pytest.fixture
+def written(conf, monkeypatch):
+    """What oslo.log's handlers get, and the records of those lines."""
+    streams = []
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.StreamHandler) and isinstance(
+                handler.formatter, (log.ContextFormatter, log.JSONFormatter)):
+            streams.append(io.StringIO())
+            handler.setStream(streams[-1])
+    assert streams, "no oslo.log stream handler to write to"
+    monkeypatch.setattr(access_log, "clock", lambda: NOW)
+    records = []
+    write = access_log.AccessLog.write
+
+    def keep(self, level, msg, args, context):
+        write(self, level, msg, args, context)
+        records.append(self.record(level, msg, args, context))
+
+    monkeypatch.setattr(access_log.AccessLog, "write", keep)
+    return streams, records
+
+
+def _hello(conf, path="/greeting/hello", app=None,
+           **headers) -> webob.Response:
+    app = app or config.load_paste_app(conf)
+    return webob.Request.blank(path, headers={
+        "X-Auth-Token": SHIPPED_TOKEN, **headers}).get_response(app)
+
+
+def _as_oslo_would_make_it(record, request_context):
+    same = copy.copy(record)
+    same.context = request_context
+    return same
+
+
+def _oslo_text(conf, record) -> str:
+    return formatters.ContextFormatter(
+        project=config.PROJECT, version="unknown",
+        datefmt=conf.log_date_format, config=conf).format(record)
+
+
+@pytest.mark.parametrize("global_id", [
+    None, "req-12345678-1234-1234-1234-123456789012"])
+def test_text_line_is_oslos(conf, written, global_id):
+    streams, records = written
+    headers = {"X-Openstack-Request-Id": global_id} if global_id else {}
+    response = _hello(conf, **headers)
+    (record,) = records
+    line = streams[0].getvalue()
+    req_id = response.headers["x-openstack-request-id"]
+    oslo_record = _as_oslo_would_make_it(record, context.RequestContext(
+        request_id=req_id, global_request_id=global_id, overwrite=False))
+    assert line == _oslo_text(conf, oslo_record) + "\n"
+    assert f"[{global_id} {req_id} - - - - - -]" in line
+    assert '"GET /greeting/hello" status: 200' in line
+
+
+def test_debug_line_is_oslos(conf, written):
+    # Health traffic at DEBUG, with oslo's debug suffix, when let through.
+    streams, records = written
+    level = request_log.LOG.level
+    request_log.LOG.setLevel(logging.DEBUG)
+    try:
+        response = _hello(conf, "/healthcheck")
+    finally:
+        request_log.LOG.setLevel(level)
+    (record,) = records
+    oslo_record = _as_oslo_would_make_it(record, context.RequestContext(
+        request_id=response.headers["x-openstack-request-id"],
+        overwrite=False))
+    line = streams[0].getvalue()
+    assert line == _oslo_text(conf, oslo_record) + "\n"
+    assert " DEBUG " in line and "request_log.py:" in line
+
+
+@pytest.mark.parametrize("fmt", [
+    "%(isotime)s %(levelname)s [%(request_id)s %(user_identity)s] "
+    "%(error_summary)s %(message)s %(thread)d %(module)s",
+    # Context values win over the record's (project), 100%% stays one %,
+    # and what the record holds for every line is filled in.
+    "%(asctime)s %(project)s %(version)s 100%% %(color)s%(instance)s "
+    "%(process)5d %(funcName)s:%(lineno)d %(threadName)s %(msg)s "
+    "%(user_name)s %(resource)s %(global_request_id)s %(message)s",
+])
+def test_custom_formats_are_oslos(conf, written, fmt):
+    conf.set_override("logging_context_format_string", fmt)
+    log.setup(conf, config.PROJECT)
+    handler = logging.getLogger().handlers[0]
+    stream = io.StringIO()
+    handler.setStream(stream)
+    response = _hello(conf)
+    records = written[1]
+    oslo_record = _as_oslo_would_make_it(records[-1], context.RequestContext(
+        request_id=response.headers["x-openstack-request-id"],
+        overwrite=False))
+    assert stream.getvalue() == _oslo_text(conf, oslo_record) + "\n"
+
+
+def test_json_line_is_oslos(conf, written):
+    conf.set_override("use_json", True)
+    log.setup(conf, config.PROJECT)
+    stream = io.StringIO()
+    logging.getLogger().handlers[0].setStream(stream)
+    response = _hello(conf)
+    record = written[1][-1]
+    req_id = response.headers["x-openstack-request-id"]
+    oslo_record = _as_oslo_would_make_it(record, context.RequestContext(
+        request_id=req_id, overwrite=False))
+    line = json.loads(stream.getvalue())
+    assert line == json.loads(formatters.JSONFormatter(
+        datefmt=conf.log_date_format).format(oslo_record))
+    assert line["context"]["request_id"] == req_id
+    assert line["args"]["path"] == "/greeting/hello"
+
+
+def test_other_handlers_get_a_record(conf, written):
+    # A handler the writer does not write to directly (here a memory
+    # buffer; syslog or journal in production) gets the LogRecord.
+    streams, _ = written
+    buffer = logging.handlers.BufferingHandler(10)
+    root = logging.getLogger()
+    root.addHandler(buffer)
+    try:
+        response = _hello(conf)
+    finally:
+        root.removeHandler(buffer)
+    req_id = response.headers["x-openstack-request-id"]
+    (record,) = buffer.buffer
+    assert record.context["request_id"] == req_id
+    assert record.getMessage().startswith('- "GET /greeting/hello"')
+    assert req_id in streams[0].getvalue()
+
+
+def test_oslo_log_set_up_again_is_followed(conf, written):
+    app = config.load_paste_app(conf)
+    _hello(conf, app=app)
+    log.setup(conf, config.PROJECT)
+    stream = io.StringIO()
+    logging.getLogger().handlers[0].setStream(stream)
+    response = _hello(conf, app=app)
+    assert response.headers["x-openstack-request-id"] in stream.getvalue()
+
+
+def test_silenced_request_log_writes_nothing(conf, written):
+    streams, records = written
+    level = request_log.LOG.level
+    request_log.LOG.setLevel(logging.WARNING)
+    try:
+        _hello(conf)
+    finally:
+        request_log.LOG.setLevel(level)
+    assert not records and not streams[0].getvalue()
