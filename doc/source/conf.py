@@ -20,6 +20,10 @@ extensions = [
     "oslo_config.sphinxext",
     # The sample configuration file, generated at each build.
     "oslo_config.sphinxconfiggen",
+    # `.. show-policy::`: the policy reference, from the rules in code.
+    "oslo_policy.sphinxext",
+    # The sample policy file, generated at each build.
+    "oslo_policy.sphinxpolicygen",
     # `.. openapi::`: the API reference, from greeter/api/openapi.yaml.
     "sphinxcontrib.openapi",
 ]
@@ -27,6 +31,11 @@ extensions = [
 # (generator config, output name under doc/source) for sphinxconfiggen.
 config_generator_config_file = [
     ("../../etc/greeter/greeter-config-generator.conf",
+     "_static/greeter"),
+]
+# The same for sphinxpolicygen: _static/greeter.policy.yaml.sample.
+policy_generator_config_file = [
+    ("../../etc/greeter/greeter-policy-generator.conf",
      "_static/greeter"),
 ]
 
