@@ -44,12 +44,50 @@ def test_tokens_are_masked_when_options_are_logged(conf, caplog):
     assert SHIPPED_TOKEN not in caplog.text
 
 
-def test_token_file_lines(conf, tmp_path):
+@pytest.mark.parametrize("content", [
+    b"# comment\n\nfirst\n  second  \n  # old-token\n\t#tabbed\n",
+    # Written on Windows: CRLF line ends and a UTF-8 byte-order mark.
+    b"\xef\xbb\xbf# comment\r\n\r\nfirst\r\n  second  \r\n"
+    b"  # old-token\r\n",
+    b"\xef\xbb\xbffirst\r\nsecond",
+])
+def test_token_file_lines(conf, tmp_path, content):
     token_file = tmp_path / "tokens"
-    token_file.write_text("# comment\n\nfirst\n  second  \n")
+    token_file.write_bytes(content)
     conf.set_override("tokens", [], group="auth")
     conf.set_override("token_file", str(token_file), group="auth")
     assert auth.load_tokens(conf) == ["first", "second"]
+
+
+def _auth_warnings(caplog) -> list[str]:
+    return [record.getMessage() for record in caplog.records
+            if record.name == auth.__name__
+            and record.levelno == logging.WARNING]
+
+
+def test_demo_token_is_warned_about(conf, caplog):
+    caplog.set_level(logging.WARNING)
+    config.load_paste_app(conf)
+    (warning,) = _auth_warnings(caplog)
+    assert "demo token" in warning
+    assert SHIPPED_TOKEN not in caplog.text
+
+
+def test_demo_token_in_token_file_is_warned_about(conf, caplog, tmp_path):
+    token_file = tmp_path / "tokens"
+    token_file.write_text("a-real-secret\n" + SHIPPED_TOKEN + "\n")
+    conf.set_override("tokens", [], group="auth")
+    conf.set_override("token_file", str(token_file), group="auth")
+    caplog.set_level(logging.WARNING)
+    config.load_paste_app(conf)
+    assert "demo token" in " ".join(_auth_warnings(caplog))
+
+
+def test_no_demo_warning_for_other_tokens(conf, caplog):
+    conf.set_override("tokens", ["a-real-secret"], group="auth")
+    caplog.set_level(logging.WARNING)
+    config.load_paste_app(conf)
+    assert _auth_warnings(caplog) == []
 
 
 def test_unreadable_token_file_is_a_config_error(conf, tmp_path):
