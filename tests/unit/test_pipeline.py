@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 
 import pytest
 import webob
+import webob.exc
 
+from greeter.api import v1
+from greeter.api.middleware import oslo_plain
 from greeter.common import config
 
 REQUEST_ID = re.compile(r"^req-[0-9a-f-]{36}$")
@@ -177,3 +181,143 @@ def test_path_that_is_not_utf8_is_404(call, raw_path):
     response = call("/", environ={"PATH_INFO": raw_path})
     assert response.status_int == 404
     assert errors_of(response)[0]["code"] == "greeter.not_found"
+
+
+@pytest.mark.parametrize("proxy_parsing", [False, True])
+def test_versions_links_use_the_public_endpoint(conf, proxy_parsing):
+    conf.set_override("public_endpoint", "https://greeter.example/api/",
+                      group="api")
+    conf.set_override("enable_proxy_headers_parsing", proxy_parsing,
+                      group="oslo_middleware")
+    request = webob.Request.blank("/", headers={
+        "Host": "evil.example", "X-Forwarded-Host": "evil.example",
+        "X-Forwarded-Proto": "http"})
+    response = request.get_response(config.load_paste_app(conf))
+    assert response.json["versions"][0]["links"][0]["href"] == \
+        "https://greeter.example/api/"
+
+
+def test_versions_links_follow_host_without_public_endpoint(call):
+    response = call("/", token=None, headers={"Host": "api.example:8080"})
+    assert response.json["versions"][0]["links"][0]["href"] == \
+        "http://api.example:8080/"
+
+
+@pytest.mark.parametrize("accept", ["image/png", "text/plain",
+                                    "application/json;q=0"])
+def test_versions_with_unacceptable_accept_is_406(call, accept):
+    response = call("/", token=None, headers={"Accept": accept})
+    assert response.status_int == 406
+    if accept == "text/plain":
+        assert response.text == ("406 Not Acceptable: This resource can be "
+                                 "served as application/json.\n")
+    else:
+        assert errors_of(response)[0]["code"] == "greeter.not_acceptable"
+
+
+@pytest.mark.parametrize("path", ["/healthcheck/anything", "/healthcheck/",
+                                  "/healthcheck/healthcheck"])
+def test_below_healthcheck_is_404(call, path):
+    response = call(path, token=None)
+    assert response.status_int == 404
+    (error,) = errors_of(response)
+    assert error["code"] == "greeter.not_found"
+    assert error["request_id"] == response.headers["x-openstack-request-id"]
+
+
+@pytest.mark.parametrize("status, request_args, text", [
+    (401, {"token": None},
+     "401 Unauthorized: This request needs an X-Auth-Token header.\n"),
+    (401, {"token": "wrong"},
+     "401 Unauthorized: The X-Auth-Token is not valid.\n"),
+    (405, {"method": "DELETE"},
+     "405 Method Not Allowed: Method DELETE is not allowed here.\n"),
+    (406, {"accept": "text/plain;q=0, image/png"}, None),
+    (413, {"method": "POST", "body": b"x" * (114688 + 1)},
+     "413 Request Entity Too Large: The request body is larger than "
+     "114688 bytes.\n"),
+])
+def test_errors_as_text(call, status, request_args, text):
+    # A client that prefers text gets each error as one line of text.
+    args = dict(request_args)
+    accept = args.pop("accept", "text/plain")
+    response = call("/greeting/hello", headers={"Accept": accept}, **args)
+    assert response.status_int == status
+    if text is None:
+        # 406: the client refused text, so the error comes as JSON.
+        assert errors_of(response)[0]["status"] == 406
+        return
+    assert response.content_type == "text/plain"
+    assert response.text == text
+    assert response.headers["x-openstack-request-id"]
+
+
+def chunked_request(body: bytes) -> webob.Request:
+    """A request whose body comes chunked: no Content-Length."""
+    request = webob.Request.blank("/greeting/hello", headers={
+        "X-Auth-Token": "open-sesame", "Transfer-Encoding": "chunked"})
+    request.environ["wsgi.input"] = io.BytesIO(body)
+    request.environ.pop("CONTENT_LENGTH", None)
+    return request
+
+
+def test_chunked_body_over_the_limit_is_413(app):
+    stream = io.BytesIO(b"x" * 200000)
+    request = chunked_request(b"")
+    request.environ["wsgi.input"] = stream
+    response = request.get_response(app)
+    assert response.status_int == 413
+    assert errors_of(response)[0]["code"] == "greeter.request_too_large"
+    # No more than the limit and the byte that shows it is exceeded.
+    assert stream.tell() == 114688 + 1
+
+
+def test_chunked_body_within_the_limit_reaches_the_app(conf):
+    seen = []
+
+    def reader(environ, start_response):
+        seen.append(environ["wsgi.input"].read())
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"read"]
+
+    limiter = oslo_plain.RequestBodySizeLimiter(reader, conf)
+    body = b"y" * 114688
+    response = chunked_request(body).get_response(limiter)
+    assert response.status_int == 200
+    assert seen == [body]
+
+
+def test_route_cache_keeps_real_routes_whatever_clients_send(conf,
+                                                             monkeypatch):
+    api = v1.API(conf)
+    lookups = []
+    real_routematch = api.mapper.routematch
+
+    def counting_routematch(*args, **kwargs):
+        lookups.append(kwargs["environ"]["PATH_INFO"])
+        return real_routematch(*args, **kwargs)
+
+    monkeypatch.setattr(api.mapper, "routematch", counting_routematch)
+
+    def send(method: str, path: str) -> int:
+        request = webob.Request.blank(path, method=method)
+        request.environ["PATH_INFO"] = path
+        try:
+            return request.get_response(api).status_int
+        except webob.exc.HTTPException as exc:
+            return exc.status_code
+
+    # Right after start, a flood of junk: unknown methods on a real path,
+    # variants of the path, unknown paths.
+    for n in range(400):
+        send(f"JUNK{n}", "/greeting/hello")
+        send("GET", "/greeting/hello" + "/" * (n % 5 + 1))
+        send("GET", f"/nope/{n}")
+    assert len(api._matches) == 0
+    for method in ("GET", "HEAD"):
+        for path in ("/greeting/hello", "/greeting/goodbye"):
+            for _ in range(3):
+                assert send(method, path) == 200
+    # Each real route was looked up once, then served from the cache.
+    assert len(lookups) == 3 * 400 + 4
+    assert len(api._matches) == 4
