@@ -1,0 +1,190 @@
+"""Mutation testing of greeter/ with mutmut, judged by the unit and
+functional tests.
+
+    tox -e mutation                    # run, report the score, check
+    tox -e mutation -- --check-only    # check the last run again (no run)
+
+mutmut changes one small thing at a time in greeter/ (a comparison, a
+number, a string, an argument...) and runs the tests; a mutant that the
+tests still pass with has "survived". The run fails if a survivor is not
+listed in tools/mutation-equivalents.toml, each with the reason the change
+cannot be observed. Entries are keyed by file, the line as written and the
+line as mutated (not by line number or mutmut's id), so edits elsewhere in
+a file do not disturb them; an entry nothing matches any more is reported,
+so the list does not rot.
+
+mutmut edits files in place: the run works on a copy of the checkout, and
+puts that copy first on PYTHONPATH so the greeter-api processes that the
+functional tests start run the mutated code too. The copy's tests run as
+the mutmut "runner": the unit tests first (they kill most mutants in a
+second or two), the functional tests only when the unit tests pass.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pathlib
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+import tomllib
+
+REPO = pathlib.Path(__file__).resolve().parent.parent
+EQUIVALENTS = REPO / "tools" / "mutation-equivalents.toml"
+COPIED = ("greeter", "tests", "etc", "tools", "pyproject.toml", "setup.cfg")
+PYTEST = [sys.executable, "-m", "pytest", "-x", "-q", "-p",
+          "no:cacheprovider"]
+KILLED = ("ok_killed", "ok_suspicious", "bad_timeout")
+SURVIVED = "bad_survived"
+
+
+def run_tests() -> int:
+    """mutmut's runner: unit tests, then functional tests."""
+    for suite in ("tests/unit", "tests/functional"):
+        code = subprocess.call([*PYTEST, suite])
+        if code:
+            return code
+    return 0
+
+
+def copy_tree(workdir: pathlib.Path) -> None:
+    if workdir.exists():
+        shutil.rmtree(workdir)
+    workdir.mkdir(parents=True)
+    for name in COPIED:
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, workdir / name, ignore=shutil.
+                            ignore_patterns("__pycache__", "*.pyc"))
+        else:
+            shutil.copy2(source, workdir / name)
+
+
+def run_mutmut(workdir: pathlib.Path) -> float:
+    env = {**os.environ, "PYTHONPATH": str(workdir),
+           # mutmut rewrites a file within the same second: stale
+           # bytecode would hide the mutant.
+           "PYTHONDONTWRITEBYTECODE": "1"}
+    runner = f"{sys.executable} tools/mutation.py --run-tests"
+    start = time.monotonic()
+    subprocess.call(
+        [sys.executable, "-m", "mutmut", "run", "--paths-to-mutate",
+         "greeter", "--tests-dir", "tests", "--runner", runner,
+         "--no-progress", "--simple-output",
+         # A loaded machine slows the functional tests: a mutant is a
+         # timeout (counted as killed) only when it hangs, not when the
+         # machine is busy.
+         "--test-time-multiplier", "4", "--test-time-base", "60"],
+        cwd=workdir, env=env)
+    return time.monotonic() - start
+
+
+def mutants(workdir: pathlib.Path) -> list[dict]:
+    """Every mutant of the last run: file, status, original and mutated
+    text of the lines it changed."""
+    db = sqlite3.connect(workdir / ".mutmut-cache")
+    rows = db.execute(
+        "SELECT m.id, m.status, s.filename FROM mutant m "
+        "JOIN line l ON m.line = l.id JOIN sourcefile s "
+        "ON l.sourcefile = s.id ORDER BY s.filename, l.line_number").fetchall()
+    db.close()
+    found = []
+    diff_of = _diff_reader(workdir)
+    for pk, status, filename in rows:
+        original, mutated = diff_of(pk)
+        found.append({"id": pk, "status": status, "file": filename,
+                      "line": original, "mutant": mutated})
+    return found
+
+
+def _diff_reader(workdir: pathlib.Path):
+    os.chdir(workdir)  # mutmut's cache is found in the working directory
+    from mutmut import cache
+
+    def diff_of(pk: int) -> tuple[str, str]:
+        diff = cache.get_unified_diff(pk, dict_synonyms=[],
+                                      update_cache=False)
+        removed = [line[1:].strip() for line in diff.splitlines()
+                   if line.startswith("-") and not line.startswith("---")]
+        added = [line[1:].strip() for line in diff.splitlines()
+                 if line.startswith("+") and not line.startswith("+++")]
+        return " / ".join(removed), " / ".join(added)
+
+    return diff_of
+
+
+def key(entry: dict) -> tuple[str, str, str]:
+    return entry["file"], entry["line"], entry["mutant"]
+
+
+def check(workdir: pathlib.Path, seconds: float | None) -> int:
+    found = mutants(workdir)
+    if not found:
+        print("mutation: no mutants found: did mutmut run?")
+        return 1
+    listed = tomllib.loads(EQUIVALENTS.read_text()).get("equivalent", [])
+    equivalent = {key(entry): entry for entry in listed}
+    killed = [m for m in found if m["status"] in KILLED]
+    survived = [m for m in found if m["status"] == SURVIVED]
+    other = [m for m in found if m["status"] not in KILLED
+             and m["status"] != SURVIVED]
+    unexplained = [m for m in survived if key(m) not in equivalent]
+    stale = set(equivalent) - {key(m) for m in survived}
+
+    total = len(found)
+    print(f"\nmutation: {total} mutants, {len(killed)} killed "
+          f"({100 * len(killed) / total:.1f}%), {len(survived)} survived "
+          f"({len(survived) - len(unexplained)} listed as equivalent), "
+          f"{len(other)} not run")
+    listed_survivors = len(survived) - len(unexplained)
+    score = 100 * len(killed) / max(1, total - listed_survivors)
+    print(f"mutation: score with the equivalent ones set aside: "
+          f"{score:.1f}%")
+    if seconds is not None:
+        print(f"mutation: mutmut took {seconds / 60:.1f} minutes")
+    for mutant in unexplained:
+        print("\nSURVIVED, not listed in tools/mutation-equivalents.toml "
+              f"(mutmut show {mutant['id']}):")
+        print(_toml_entry(mutant))
+    for file, line, mutated in sorted(stale):
+        print(f"\nlisted but no longer surviving (remove it): {file}: "
+              f"{line!r} -> {mutated!r}")
+    if other:
+        print(f"\nmutants not run: {[m['id'] for m in other]}")
+    return 1 if unexplained or other else 0
+
+
+def _toml_entry(mutant: dict) -> str:
+    return ("[[equivalent]]\n"
+            f"file = {json.dumps(mutant['file'])}\n"
+            f"line = {json.dumps(mutant['line'])}\n"
+            f"mutant = {json.dumps(mutant['mutant'])}\n"
+            'why = ""\n')
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--run-tests", action="store_true",
+                        help="run the tests (mutmut's runner)")
+    parser.add_argument("--check-only", action="store_true",
+                        help="check the last run's results, do not run")
+    parser.add_argument("--workdir", type=pathlib.Path,
+                        default=pathlib.Path(os.environ.get(
+                            "MUTATION_WORKDIR", REPO / ".mutation")),
+                        help="where the mutated copy lives")
+    args = parser.parse_args()
+    if args.run_tests:
+        return run_tests()
+    seconds = None
+    if not args.check_only:
+        copy_tree(args.workdir)
+        seconds = run_mutmut(args.workdir)
+    return check(args.workdir, seconds)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
