@@ -11,6 +11,7 @@ import webob
 import webob.exc
 
 from greeter.api import v1
+from greeter.api.middleware import exact_path
 from greeter.api.middleware import oslo_plain
 from greeter.common import config
 
@@ -71,7 +72,7 @@ def test_every_response_has_request_id(call):
 def test_bad_token_is_401_in_error_shape(call, token, code):
     response = call("/greeting/hello", token=token)
     assert response.status_int == 401
-    assert "WWW-Authenticate" in response.headers
+    assert response.headers["WWW-Authenticate"] == 'Token realm="greeter"'
     (error,) = errors_of(response)
     assert error["status"] == 401
     assert error["code"] == code
@@ -222,6 +223,7 @@ def test_below_healthcheck_is_404(call, path):
     assert response.status_int == 404
     (error,) = errors_of(response)
     assert error["code"] == "greeter.not_found"
+    assert error["detail"] == "No such resource."
     assert error["request_id"] == response.headers["x-openstack-request-id"]
 
 
@@ -285,6 +287,16 @@ def test_chunked_body_within_the_limit_reaches_the_app(conf):
     response = chunked_request(body).get_response(limiter)
     assert response.status_int == 200
     assert seen == [body]
+
+
+def test_exact_path_passes_a_request_without_path_info():
+    # PATH_INFO may be missing altogether (the mount point itself).
+    exact = exact_path.ExactPath(
+        lambda environ, start_response: webob.Response("passed")(
+            environ, start_response))
+    request = webob.Request.blank("/")
+    del request.environ["PATH_INFO"]
+    assert request.get_response(exact).text == "passed"
 
 
 def test_route_cache_keeps_real_routes_whatever_clients_send(conf,
