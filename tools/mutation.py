@@ -2,6 +2,7 @@
 functional tests.
 
     tox -e mutation                    # run, report the score, check
+    tox -e mutation -- --jobs 4        # four mutmut runs side by side
     tox -e mutation -- --check-only    # check the last run again (no run)
 
 mutmut changes one small thing at a time in greeter/ (a comparison, a
@@ -13,8 +14,9 @@ line as mutated (not by line number or mutmut's id), so edits elsewhere in
 a file do not disturb them; an entry nothing matches any more is reported,
 so the list does not rot.
 
-mutmut edits files in place: the run works on a copy of the checkout, and
-puts that copy first on PYTHONPATH so the greeter-api processes that the
+mutmut edits files in place: each run works on a copy of the checkout
+(``.mutation/job-N``, with its share of greeter's modules), and puts that
+copy first on PYTHONPATH, so the greeter-api processes that the
 functional tests start run the mutated code too. The copy's tests run as
 the mutmut "runner": the unit tests first (they kill most mutants in a
 second or two), the functional tests only when the unit tests pass.
@@ -38,6 +40,8 @@ EQUIVALENTS = REPO / "tools" / "mutation-equivalents.toml"
 COPIED = ("greeter", "tests", "etc", "tools", "pyproject.toml", "setup.cfg")
 PYTEST = [sys.executable, "-m", "pytest", "-x", "-q", "-p",
           "no:cacheprovider"]
+# greeter/ as copied, beside the copy mutmut works on.
+PRISTINE = ".pristine"
 KILLED = ("ok_killed", "ok_suspicious", "bad_timeout")
 SURVIVED = "bad_survived"
 
@@ -62,52 +66,96 @@ def copy_tree(workdir: pathlib.Path) -> None:
                             ignore_patterns("__pycache__", "*.pyc"))
         else:
             shutil.copy2(source, workdir / name)
+    shutil.copytree(workdir / "greeter", workdir / PRISTINE / "greeter")
 
 
-def run_mutmut(workdir: pathlib.Path) -> float:
-    env = {**os.environ, "PYTHONPATH": str(workdir),
-           # mutmut rewrites a file within the same second: stale
-           # bytecode would hide the mutant.
-           "PYTHONDONTWRITEBYTECODE": "1"}
-    runner = f"{sys.executable} tools/mutation.py --run-tests"
+def share_out(jobs: int) -> list[list[str]]:
+    """greeter's modules in ``jobs`` groups of about equal size."""
+    modules = sorted((path.stat().st_size, str(path.relative_to(REPO)))
+                     for path in (REPO / "greeter").rglob("*.py")
+                     if path.stat().st_size)
+    groups: list[list[str]] = [[] for _ in range(jobs)]
+    sizes = [0] * jobs
+    for size, module in reversed(modules):
+        smallest = sizes.index(min(sizes))
+        groups[smallest].append(module)
+        sizes[smallest] += size
+    return [group for group in groups if group]
+
+
+def run_mutmut(workdir: pathlib.Path, jobs: int) -> float:
+    """One mutmut per group of modules, each on a copy of its own."""
+    if workdir.exists():
+        shutil.rmtree(workdir)
+    started = []
     start = time.monotonic()
-    subprocess.call(
-        [sys.executable, "-m", "mutmut", "run", "--paths-to-mutate",
-         "greeter", "--tests-dir", "tests", "--runner", runner,
-         "--no-progress", "--simple-output",
-         # A loaded machine slows the functional tests: a mutant is a
-         # timeout (counted as killed) only when it hangs, not when the
-         # machine is busy.
-         "--test-time-multiplier", "4", "--test-time-base", "60"],
-        cwd=workdir, env=env)
+    for number, modules in enumerate(share_out(jobs)):
+        copy = workdir / f"job-{number}"
+        copy_tree(copy)
+        env = {**os.environ, "PYTHONPATH": str(copy),
+               # mutmut rewrites a file within the same second: stale
+               # bytecode would hide the mutant.
+               "PYTHONDONTWRITEBYTECODE": "1"}
+        runner = f"{sys.executable} tools/mutation.py --run-tests"
+        log = open(copy / "mutmut.log", "wb")  # noqa: SIM115
+        started.append((subprocess.Popen(
+            [sys.executable, "-m", "mutmut", "run", "--paths-to-mutate",
+             ",".join(modules), "--tests-dir", "tests", "--runner", runner,
+             "--no-progress", "--simple-output",
+             # A loaded machine slows the functional tests: a mutant is a
+             # timeout (counted as killed) only when it hangs, not when
+             # the machine is busy.
+             "--test-time-multiplier", "4", "--test-time-base", "60"],
+            cwd=copy, env=env, stdout=log, stderr=subprocess.STDOUT), log))
+        print(f"mutation: job {number}: {', '.join(modules)}")
+    for process, log in started:
+        process.wait()
+        log.close()
     return time.monotonic() - start
 
 
 def mutants(workdir: pathlib.Path) -> list[dict]:
     """Every mutant of the last run: file, status, original and mutated
     text of the lines it changed."""
-    db = sqlite3.connect(workdir / ".mutmut-cache")
+    found = []
+    for copy in sorted(workdir.glob("job-*")):
+        # mutmut binds to one cache per process: a process per copy.
+        dump = subprocess.run(
+            [sys.executable, __file__, "--dump", str(copy)],
+            capture_output=True, text=True, check=True).stdout
+        found += json.loads(dump)
+    return found
+
+
+def _mutants_of(copy: pathlib.Path) -> list[dict]:
+    db = sqlite3.connect(copy / ".mutmut-cache")
     rows = db.execute(
         "SELECT m.id, m.status, s.filename FROM mutant m "
         "JOIN line l ON m.line = l.id JOIN sourcefile s "
-        "ON l.sourcefile = s.id ORDER BY s.filename, l.line_number").fetchall()
+        "ON l.sourcefile = s.id ORDER BY s.filename, l.line_number"
+    ).fetchall()
     db.close()
+    diff_of = _diff_reader(copy)
     found = []
-    diff_of = _diff_reader(workdir)
     for pk, status, filename in rows:
         original, mutated = diff_of(pk)
-        found.append({"id": pk, "status": status, "file": filename,
+        found.append({"id": f"{copy.name}: mutmut show {pk}",
+                      "status": status, "file": filename,
                       "line": original, "mutant": mutated})
     return found
 
 
-def _diff_reader(workdir: pathlib.Path):
-    os.chdir(workdir)  # mutmut's cache is found in the working directory
+def _diff_reader(copy: pathlib.Path):
+    os.chdir(copy)  # where mutmut finds its cache
     from mutmut import cache
 
     def diff_of(pk: int) -> tuple[str, str]:
+        # Diffed against the source as copied: mutmut may have a mutant
+        # on disk right now.
+        filename, _ = cache.filename_and_mutation_id_from_pk(pk)
+        source = (copy / PRISTINE / filename).read_text()
         diff = cache.get_unified_diff(pk, dict_synonyms=[],
-                                      update_cache=False)
+                                      update_cache=False, source=source)
         removed = [line[1:].strip() for line in diff.splitlines()
                    if line.startswith("-") and not line.startswith("---")]
         added = [line[1:].strip() for line in diff.splitlines()
@@ -148,13 +196,13 @@ def check(workdir: pathlib.Path, seconds: float | None) -> int:
         print(f"mutation: mutmut took {seconds / 60:.1f} minutes")
     for mutant in unexplained:
         print("\nSURVIVED, not listed in tools/mutation-equivalents.toml "
-              f"(mutmut show {mutant['id']}):")
+              f"({mutant['id']}):")
         print(_toml_entry(mutant))
     for file, line, mutated in sorted(stale):
         print(f"\nlisted but no longer surviving (remove it): {file}: "
               f"{line!r} -> {mutated!r}")
     if other:
-        print(f"\nmutants not run: {[m['id'] for m in other]}")
+        print(f"\nmutants not run: {len(other)}")
     return 1 if unexplained or other else 0
 
 
@@ -172,17 +220,24 @@ def main() -> int:
                         help="run the tests (mutmut's runner)")
     parser.add_argument("--check-only", action="store_true",
                         help="check the last run's results, do not run")
+    parser.add_argument("--jobs", type=int, default=2,
+                        help="mutmut runs side by side, each on its own "
+                             "copy and share of the modules")
+    parser.add_argument("--dump", type=pathlib.Path,
+                        help=argparse.SUPPRESS)
     parser.add_argument("--workdir", type=pathlib.Path,
                         default=pathlib.Path(os.environ.get(
                             "MUTATION_WORKDIR", REPO / ".mutation")),
-                        help="where the mutated copy lives")
+                        help="where the mutated copies live")
     args = parser.parse_args()
     if args.run_tests:
         return run_tests()
+    if args.dump:
+        print(json.dumps(_mutants_of(args.dump.resolve())))
+        return 0
     seconds = None
     if not args.check_only:
-        copy_tree(args.workdir)
-        seconds = run_mutmut(args.workdir)
+        seconds = run_mutmut(args.workdir, args.jobs)
     return check(args.workdir, seconds)
 
 

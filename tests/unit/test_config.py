@@ -69,7 +69,10 @@ def test_demo_token_is_warned_about(conf, caplog):
     caplog.set_level(logging.WARNING)
     config.load_paste_app(conf)
     (warning,) = _auth_warnings(caplog)
-    assert "demo token" in warning
+    assert warning == (
+        "[auth] accepts greeter's published demo token: anyone who has "
+        "read greeter's README can call this API. Replace it ([auth] "
+        "tokens, [auth] token_file) outside a demo.")
     assert SHIPPED_TOKEN not in caplog.text
 
 
@@ -90,26 +93,83 @@ def test_no_demo_warning_for_other_tokens(conf, caplog):
     assert _auth_warnings(caplog) == []
 
 
-def test_unreadable_token_file_is_a_config_error(conf, tmp_path):
-    conf.set_override("token_file", str(tmp_path / "absent"), group="auth")
-    with pytest.raises(exception.ConfigError, match="token_file"):
+@pytest.mark.parametrize("make, reason", [
+    (lambda path: None, "No such file or directory"),
+    (lambda path: path.mkdir(), "Is a directory"),
+    (lambda path: path.write_bytes(b"\xff\xfe not UTF-8\n"),
+     "UnicodeDecodeError"),
+])
+def test_unreadable_token_file_is_a_config_error(conf, tmp_path, make,
+                                                 reason):
+    path = tmp_path / "tokens"
+    make(path)
+    conf.set_override("token_file", str(path), group="auth")
+    with pytest.raises(exception.ConfigError) as raised:
         auth.load_tokens(conf)
+    assert str(raised.value) == \
+        f"cannot read [auth] token_file {path}: {reason}"
 
 
 def test_token_strategy_without_tokens_fails_closed(conf):
     conf.set_override("tokens", [], group="auth")
-    with pytest.raises(exception.ConfigError, match="no token"):
+    with pytest.raises(exception.ConfigError) as raised:
         config.load_paste_app(conf)
+    assert str(raised.value) == (
+        "[auth] strategy = token but no token is configured: set "
+        "[auth] tokens or [auth] token_file")
+
+
+def test_noauth_is_warned_about(conf, caplog):
+    conf.set_override("strategy", "noauth", group="auth")
+    caplog.set_level(logging.WARNING)
+    config.load_paste_app(conf)
+    assert _auth_warnings(caplog) == [
+        "[auth] strategy = noauth: the API is open to anyone who can "
+        "reach it"]
 
 
 def test_missing_paste_file_is_a_config_error(conf):
     conf.set_override("config_file", "absent.ini", group="paste_deploy")
-    with pytest.raises(exception.ConfigError, match="absent.ini"):
+    with pytest.raises(exception.ConfigError) as raised:
         config.load_paste_app(conf)
+    assert str(raised.value) == (
+        "paste config 'absent.ini' not found (set [paste_deploy] "
+        "config_file, or put it beside the config file)")
+
+
+def test_paste_file_naming_a_missing_filter_is_a_config_error(conf,
+                                                              tmp_path):
+    paste = tmp_path / "api-paste.ini"
+    paste.write_text("[pipeline:main]\npipeline = nosuchfilter\n")
+    conf.set_override("config_file", str(paste), group="paste_deploy")
+    with pytest.raises(exception.ConfigError) as raised:
+        config.load_paste_app(conf)
+    assert str(raised.value).startswith(f"{paste}: ")
+    assert "nosuchfilter" in str(raised.value)
+
+
+def test_paste_file_given_by_absolute_path(conf):
+    conf.set_override("config_file", str(ETC / "api-paste.ini"),
+                      group="paste_deploy")
+    assert config.paste_config_path(conf) == str(ETC / "api-paste.ini")
+
+
+def test_start_up_error_is_one_line_and_exit_status_1(conf, tmp_path):
+    from greeter.cmd import api
+
+    conf.reset()
+    conf.clear()
+    missing = tmp_path / "absent.conf"
+    with pytest.raises(SystemExit) as raised:
+        api.main(["--config-file", str(missing)])
+    # sys.exit with a message: printed on stderr, exit status 1.
+    assert raised.value.code == (
+        "greeter-api: error: Failed to find some config files: "
+        f"{missing}")
 
 
 def test_config_files_from_env(monkeypatch):
-    monkeypatch.setenv("OS_GREETER_CONFIG_FILES", "/a.conf:/b.conf")
+    monkeypatch.setenv("OS_GREETER_CONFIG_FILES", "/a.conf::/b.conf:")
     assert config.config_files_from_env() == ["/a.conf", "/b.conf"]
     monkeypatch.delenv("OS_GREETER_CONFIG_FILES")
     assert config.config_files_from_env() is None

@@ -201,3 +201,66 @@ def test_reshaped_error_as_text_when_text_preferred():
     assert response.content_type == "text/plain"
     assert response.text == ("404 Not Found: The resource could not be "
                              "found.\n")
+
+
+@pytest.mark.parametrize("status, code", [
+    (400, "greeter.bad_request"), (401, "greeter.auth.missing"),
+    (404, "greeter.not_found"), (405, "greeter.method_not_allowed"),
+    (406, "greeter.not_acceptable"), (413, "greeter.request_too_large"),
+    (500, "greeter.internal_error"), (503, "greeter.undefined"),
+])
+def test_other_layers_errors_get_greeters_codes(status, code):
+    # 400 included: it is the first status reshaped.
+    def app(environ, start_response):
+        start_response(f"{status} Whatever", [("Content-Type", "text/html")])
+        return [b"<html>theirs</html>"]
+
+    response = get(wrapped(app))
+    assert response.status_int == status
+    (error,) = errors_of(response)
+    assert (error["status"], error["code"]) == (status, code)
+
+
+def test_success_below_400_passes_untouched():
+    def app(environ, start_response):
+        start_response("399 Odd But Fine", [("Content-Type", "text/plain")])
+        return [b"theirs"]
+
+    response = get(wrapped(app))
+    assert response.status == "399 Odd But Fine"
+    assert response.body == b"theirs"
+
+
+def test_write_is_refused_and_becomes_a_500(caplog):
+    def app(environ, start_response):
+        write = start_response("200 OK", [("Content-Type", "text/plain")])
+        write(b"legacy")
+        return []
+
+    caplog.set_level(logging.ERROR)
+    response = get(wrapped(app))
+    assert response.status_int == 500
+    (record,) = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert str(record.exc_info[1]) == \
+        "greeter's filters do not support write()"
+
+
+def test_500_detail_and_log_line(caplog):
+    def app(environ, start_response):
+        raise RuntimeError("boom")
+
+    caplog.set_level(logging.ERROR)
+    response = get(wrapped(app))
+    (error,) = errors_of(response)
+    assert error["detail"] == ("The server could not complete the request; "
+                               "it has been logged.")
+    (record,) = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert record.getMessage() == "Unexpected error serving GET"
+
+
+def test_no_response_started_is_logged_as_such(caplog):
+    caplog.set_level(logging.ERROR)
+    get(wrapped(lambda environ, start_response: [b"no status"]))
+    (record,) = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert str(record.exc_info[1]) == \
+        "the app returned without starting a response"

@@ -7,6 +7,7 @@ import json
 import re
 
 import pytest
+import routes
 import webob
 import webob.exc
 
@@ -14,6 +15,7 @@ from greeter.api import v1
 from greeter.api.middleware import exact_path
 from greeter.api.middleware import oslo_plain
 from greeter.common import config
+from greeter.common import wsgi
 
 REQUEST_ID = re.compile(r"^req-[0-9a-f-]{36}$")
 
@@ -333,3 +335,142 @@ def test_route_cache_keeps_real_routes_whatever_clients_send(conf,
     # Each real route was looked up once, then served from the cache.
     assert len(lookups) == 3 * 400 + 4
     assert len(api._matches) == 4
+
+
+def test_versions_document(call):
+    for method in ("GET", "HEAD"):
+        response = call("/", method=method, token=None)
+        assert response.status_int == 200
+        assert response.content_type == "application/json"
+    assert call("/", token=None).json == {"versions": [{
+        "id": "v1.0", "status": "CURRENT", "min_version": "", "version": "",
+        "updated": "2026-11-25T00:00:00Z",
+        "links": [{"rel": "self", "href": "http://localhost/"}]}]}
+
+
+def test_versions_answer_an_empty_path_too(call):
+    # Mounted at the root, the API may see PATH_INFO "" (the mount point).
+    response = call("/", token=None, environ={"PATH_INFO": ""})
+    assert response.status_int == 200
+    assert response.json["versions"][0]["id"] == "v1.0"
+
+
+@pytest.mark.parametrize("endpoint, href", [
+    ("https://greeter.example/API-X/", "https://greeter.example/API-X/"),
+    ("https://greeter.example/API-X", "https://greeter.example/API-X/"),
+    ("https://greeter.example", "https://greeter.example/"),
+])
+def test_public_endpoint_with_or_without_slash(conf, endpoint, href):
+    conf.set_override("public_endpoint", endpoint, group="api")
+    response = webob.Request.blank("/").get_response(
+        config.load_paste_app(conf))
+    assert response.json["versions"][0]["links"][0]["href"] == href
+
+
+def test_greeting_content_type_names_its_charset(call):
+    assert call("/greeting/hello").headers["Content-Type"] == \
+        "text/plain; charset=UTF-8"
+    assert call("/greeting/hello", headers={
+        "Accept": "application/json"}).headers["Content-Type"] == \
+        "application/json; charset=UTF-8"
+
+
+def test_unacceptable_detail_names_the_types(call):
+    response = call("/greeting/hello", headers={"Accept": "image/png"})
+    assert errors_of(response)[0]["detail"] == (
+        "This resource can be served as text/plain or application/json.")
+
+
+def test_body_of_exactly_the_limit_is_accepted(call):
+    response = call("/greeting/hello", body=b"x" * 114688)
+    assert response.status_int == 200
+
+
+class Trickle(io.RawIOBase):
+    """A body that comes a few bytes per read, as a socket's may."""
+
+    def __init__(self, size: int, piece: int = 1000) -> None:
+        self.left, self.piece, self.taken = size, piece, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        n = min(self.left, self.piece, size if size >= 0 else self.left)
+        self.left -= n
+        self.taken += n
+        return b"t" * n
+
+
+@pytest.mark.parametrize("size, status", [(114688, 200),
+                                          (114688 + 1, 413),
+                                          (500000, 413)])
+def test_chunked_body_arriving_in_pieces(conf, size, status):
+    seen = []
+
+    def reader(environ, start_response):
+        seen.append(len(environ["wsgi.input"].read()))
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"read"]
+
+    limiter = oslo_plain.RequestBodySizeLimiter(reader, conf)
+    request = chunked_request(b"")
+    stream = Trickle(size)
+    request.environ["wsgi.input"] = stream
+    try:
+        got = request.get_response(limiter).status_int
+    except webob.exc.HTTPException as exc:
+        got = exc.status_code
+    assert got == status
+    assert stream.taken == min(size, 114688 + 1)
+    assert seen == ([size] if status == 200 else [])
+
+
+def test_body_without_length_or_chunking_is_limited_as_read(conf):
+    # Neither Content-Length nor chunked (HTTP/1.0 to EOF, say): oslo's
+    # LimitingReader refuses the read past the limit.
+    def reader(environ, start_response):
+        environ["wsgi.input"].read()
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"read"]
+
+    limiter = oslo_plain.RequestBodySizeLimiter(reader, conf)
+    request = webob.Request.blank("/greeting/hello")
+    request.environ["wsgi.input"] = io.BytesIO(b"z" * (114688 + 1))
+    request.environ.pop("CONTENT_LENGTH", None)
+    with pytest.raises(webob.exc.HTTPRequestEntityTooLarge):
+        request.get_response(limiter)
+    request.environ["wsgi.input"] = io.BytesIO(b"z" * 114688)
+    assert request.get_response(limiter).status_int == 200
+
+
+def test_router_sets_wsgiorg_routing_args(conf):
+    seen = {}
+
+    def controller(environ, start_response):
+        seen.update(environ)
+        start_response("200 OK", [])
+        return []
+
+    mapper = routes.Mapper()
+    mapper.connect("/x/{name}", controller=controller, action="show",
+                   conditions={"method": ["GET"]})
+    webob.Request.blank("/x/y").get_response(wsgi.Router(mapper))
+    assert seen["wsgiorg.routing_args"] == ((), {
+        "controller": controller, "action": "show", "name": "y"})
+
+
+@pytest.mark.parametrize("inbound", ["not-a-request-id", "req-123", ""])
+def test_malformed_inbound_request_id_is_not_a_global_id(conf, inbound):
+    seen = {}
+
+    def app(environ, start_response):
+        seen.update(environ)
+        start_response("200 OK", [])
+        return []
+
+    request = webob.Request.blank("/", headers={
+        "X-Openstack-Request-Id": inbound})
+    request.get_response(oslo_plain.RequestId(app, conf))
+    assert "openstack.global_request_id" not in seen
+    assert REQUEST_ID.match(seen["openstack.request_id"])
