@@ -17,12 +17,28 @@ from tests.conftest import REPO
 from tests.conftest import SHIPPED_TOKEN
 
 
-def test_defaults_are_the_seeds(conf):
+def test_defaults_are_the_seeds(conf, monkeypatch, tmp_path):
+    monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.greeter/greeter.conf
     conf.clear()
     config.parse_args(conf, [])
     assert (conf.greeting.name, conf.greeting.greeting) == \
         ("Johnny", "Howdy")
     assert conf.api.bind_port == 8004
+    assert conf.auth.strategy == "token"
+    assert conf.api.public_endpoint is None
+
+
+def test_config_file_found_in_the_projects_search_path(conf, monkeypatch,
+                                                       tmp_path):
+    # oslo looks for greeter.conf in ~/.greeter/, ~/, /etc/greeter/, /etc/.
+    (tmp_path / ".greeter").mkdir()
+    (tmp_path / ".greeter" / "greeter.conf").write_text(
+        "[greeting]\nname = Homer\n")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    conf.clear()
+    config.parse_args(conf, [])
+    assert conf.project == "greeter"
+    assert conf.greeting.name == "Homer"
 
 
 def test_shipped_config(conf):
