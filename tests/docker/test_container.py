@@ -22,6 +22,7 @@ import requests
 
 from tests.conftest import REPO
 from tests.conftest import SHIPPED_TOKEN
+from tests.functional.conftest import REQUEST_TIMEOUT as TIMEOUT
 from tests.functional.conftest import wait_for
 
 pytestmark = pytest.mark.docker
@@ -199,7 +200,8 @@ def test_no_token_is_401(deployment):
 
 
 def test_json_and_request_id(deployment):
-    response = requests.get(deployment.url + "/greeting/hello", timeout=5,
+    response = requests.get(deployment.url + "/greeting/hello",
+                            timeout=TIMEOUT,
                             headers={**AUTH, "Accept": "application/json"})
     assert response.json() == {"message": "Hello, Wilkommen, Phred !!",
                                "name": "Phred", "greeting": "Wilkommen"}
@@ -223,18 +225,18 @@ def test_token_comes_from_the_secret_not_the_demo_config(custom_deployment):
 
 def test_healthcheck_and_drain(deployment):
     assert requests.get(deployment.url + "/healthcheck",
-                        timeout=5).status_code == 200
+                        timeout=TIMEOUT).status_code == 200
     container = deployment.container()
     run("docker", "exec", container, "touch", "/tmp/greeter-api.drain")
     try:
         assert requests.get(deployment.url + "/healthcheck",
-                            timeout=5).status_code == 503
+                            timeout=TIMEOUT).status_code == 503
         assert requests.get(deployment.url + "/greeting/hello", headers=AUTH,
-                            timeout=5).status_code == 200
+                            timeout=TIMEOUT).status_code == 200
     finally:
         run("docker", "exec", container, "rm", "/tmp/greeter-api.drain")
     assert requests.get(deployment.url + "/healthcheck",
-                        timeout=5).status_code == 200
+                        timeout=TIMEOUT).status_code == 200
 
 
 def test_runs_as_non_root(deployment):

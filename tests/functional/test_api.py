@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from tests.conftest import SHIPPED_TOKEN
+from tests.functional.conftest import REQUEST_TIMEOUT as TIMEOUT
 
 AUTH = {"X-Auth-Token": SHIPPED_TOKEN}
 REQUEST_ID = re.compile(r"req-[0-9a-f-]{36}")
@@ -75,7 +76,7 @@ def test_httpie_check_status_fails_on_401(greeter):
 
 
 def test_requests_json_and_headers(greeter):
-    response = requests.get(greeter.url + "/greeting/hello", timeout=5,
+    response = requests.get(greeter.url + "/greeting/hello", timeout=TIMEOUT,
                             headers={**AUTH, "Accept": "application/json"})
     assert response.status_code == 200
     assert response.json()["name"] == "Phred"
@@ -84,14 +85,14 @@ def test_requests_json_and_headers(greeter):
 
 def test_head(greeter):
     response = requests.head(greeter.url + "/greeting/hello", headers=AUTH,
-                             timeout=5)
+                             timeout=TIMEOUT)
     assert response.status_code == 200
     assert response.headers["Content-Length"] == "27"
 
 
 def test_log_line_per_request_without_token(greeter):
     response = requests.get(greeter.url + "/greeting/goodbye", headers=AUTH,
-                            timeout=5)
+                            timeout=TIMEOUT)
     request_id = response.headers["x-openstack-request-id"]
     lines = [line for line in greeter.wait_for_log(request_id).splitlines()
              if request_id in line]
@@ -109,7 +110,7 @@ def test_request_log_can_be_silenced(start_greeter):
         "OS_DEFAULT__DEFAULT_LOG_LEVELS":
             "greeter.api.middleware.request_log=WARN"})
     response = requests.get(server.url + "/greeting/hello", headers=AUTH,
-                            timeout=5)
+                            timeout=TIMEOUT)
     assert response.status_code == 200
     request_id = response.headers["x-openstack-request-id"]
     log = server.log()
@@ -122,7 +123,7 @@ def test_env_overrides_config(start_greeter):
     server = start_greeter(env={"OS_GREETING__NAME": "Bob",
                                 "OS_GREETING__GREETING": "Howdy"})
     response = requests.get(server.url + "/greeting/hello", headers=AUTH,
-                            timeout=5)
+                            timeout=TIMEOUT)
     assert response.text == "Hello, Howdy, Bob !!\n"
 
 
@@ -135,7 +136,7 @@ GUNICORN_LINE = re.compile(r"^\[[^]]+\] \[\d+\] \[[A-Z]+\] ")
 def test_json_log_lines(start_greeter):
     server = start_greeter(env={"OS_DEFAULT__USE_JSON": "true"})
     inbound = "req-12345678-1234-1234-1234-123456789012"
-    response = requests.get(server.url + "/greeting/hello", timeout=5,
+    response = requests.get(server.url + "/greeting/hello", timeout=TIMEOUT,
                             headers={**AUTH,
                                      "X-Openstack-Request-Id": inbound})
     request_id = response.headers["x-openstack-request-id"]
@@ -159,7 +160,7 @@ def test_global_request_id_in_text_log_lines(start_greeter):
         "OS_DEFAULT__LOGGING_CONTEXT_FORMAT_STRING":
             "%(global_request_id)s %(request_id)s %(message)s"})
     inbound = "req-87654321-4321-4321-4321-210987654321"
-    response = requests.get(server.url + "/greeting/hello", timeout=5,
+    response = requests.get(server.url + "/greeting/hello", timeout=TIMEOUT,
                             headers={**AUTH,
                                      "X-Openstack-Request-Id": inbound})
     request_id = response.headers["x-openstack-request-id"]
@@ -167,7 +168,7 @@ def test_global_request_id_in_text_log_lines(start_greeter):
                if request_id in line]
     assert line.startswith(f"{inbound} {request_id} ")
     # Without an inbound id there is no global one.
-    response = requests.get(server.url + "/greeting/hello", timeout=5,
+    response = requests.get(server.url + "/greeting/hello", timeout=TIMEOUT,
                             headers=AUTH)
     request_id = response.headers["x-openstack-request-id"]
     (line,) = [line for line in server.wait_for_log(request_id).splitlines()
@@ -194,7 +195,7 @@ def test_token_file_written_on_windows(start_greeter, tmp_path):
                                 "OS_AUTH__TOKEN_FILE": str(token_file)})
 
     def status(token: str) -> int:
-        return requests.get(server.url + "/greeting/hello", timeout=5,
+        return requests.get(server.url + "/greeting/hello", timeout=TIMEOUT,
                             headers={"X-Auth-Token": token}).status_code
 
     assert status("file-token-1") == 200
@@ -212,21 +213,21 @@ def test_versions_links_ignore_host_with_public_endpoint(start_greeter):
                     {"X-Forwarded-Host": "evil.example",
                      "X-Forwarded-Proto": "http"}):
         response = requests.get(server.url + "/", headers=headers,
-                                timeout=5)
+                                timeout=TIMEOUT)
         assert response.status_code == 200
         assert response.json()["versions"][0]["links"] == [
             {"rel": "self", "href": "https://greeter.example/"}]
 
 
 def test_versions_links_follow_host_by_default(greeter):
-    response = requests.get(greeter.url + "/", timeout=5,
+    response = requests.get(greeter.url + "/", timeout=TIMEOUT,
                             headers={"Host": "api.example:8080"})
     assert response.json()["versions"][0]["links"][0]["href"] == \
         "http://api.example:8080/"
 
 
 def test_versions_with_unacceptable_accept_is_406(greeter):
-    response = requests.get(greeter.url + "/", timeout=5,
+    response = requests.get(greeter.url + "/", timeout=TIMEOUT,
                             headers={"Accept": "image/png"})
     assert response.status_code == 406
     (error,) = response.json()["errors"]
@@ -235,11 +236,11 @@ def test_versions_with_unacceptable_accept_is_406(greeter):
 
 @pytest.mark.parametrize("path", ["/healthcheck/anything", "/healthcheck/"])
 def test_below_healthcheck_is_404(greeter, path):
-    response = requests.get(greeter.url + path, timeout=5)
+    response = requests.get(greeter.url + path, timeout=TIMEOUT)
     assert response.status_code == 404
     assert response.json()["errors"][0]["code"] == "greeter.not_found"
     assert requests.get(greeter.url + "/healthcheck",
-                        timeout=5).status_code == 200
+                        timeout=TIMEOUT).status_code == 200
 
 
 @pytest.mark.parametrize("path, curl_args, status, line", [

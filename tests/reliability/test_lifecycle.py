@@ -10,7 +10,7 @@ import time
 import requests
 
 from tests.conftest import SHIPPED_TOKEN
-from tests.functional.conftest import REQUEST_TIMEOUT
+from tests.functional.conftest import REQUEST_TIMEOUT as TIMEOUT
 from tests.functional.conftest import wait_for
 from tests.reliability.load import Load
 
@@ -84,7 +84,7 @@ def test_killed_worker_is_replaced_quickly(start_greeter):
     os.kill(survivor, signal.SIGSTOP)
     try:
         response = requests.get(server.url + "/greeting/hello", headers=AUTH,
-                                timeout=REQUEST_TIMEOUT)
+                                timeout=TIMEOUT)
     finally:
         os.kill(survivor, signal.SIGCONT)
     assert response.status_code == 200
@@ -96,15 +96,16 @@ def test_killed_worker_is_replaced_quickly(start_greeter):
 def test_drain_file_turns_healthcheck_to_503_only(start_greeter):
     server = start_greeter()
     health = server.url + "/healthcheck"
-    assert requests.get(health, timeout=5).status_code == 200
+    assert requests.get(health, timeout=TIMEOUT).status_code == 200
     server.drain_file.touch()
     try:
-        assert requests.get(health, timeout=5).status_code == 503
-        assert requests.get(server.url + "/greeting/hello", headers=AUTH,
-                            timeout=5).text == "Hello, Wilkommen, Phred !!\n"
+        assert requests.get(health, timeout=TIMEOUT).status_code == 503
+        greeting = requests.get(server.url + "/greeting/hello",
+                                headers=AUTH, timeout=TIMEOUT)
+        assert greeting.text == "Hello, Wilkommen, Phred !!\n"
     finally:
         server.drain_file.unlink()
-    assert requests.get(health, timeout=5).status_code == 200
+    assert requests.get(health, timeout=TIMEOUT).status_code == 200
 
 
 def test_slow_clients_do_not_starve_others(start_greeter):
@@ -117,7 +118,7 @@ def test_slow_clients_do_not_starve_others(start_greeter):
     try:
         for _ in range(4):
             sock = socket.create_connection(("127.0.0.1", server.port),
-                                            timeout=5)
+                                            timeout=TIMEOUT)
             sock.sendall(b"G")
             slow.append(sock)
         served = []
