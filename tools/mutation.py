@@ -4,6 +4,8 @@ functional tests.
     tox -e mutation                    # run, report the score, check
     tox -e mutation -- --jobs 4        # four mutmut runs side by side
     tox -e mutation -- --check-only    # check the last run again (no run)
+    tox -e mutation -- --retest        # test its survivors again, with
+                                       # the tests as they are now
 
 mutmut changes one small thing at a time in greeter/ (a comparison, a
 number, a string, an argument...) and runs the tests; a mutant that the
@@ -28,6 +30,7 @@ import argparse
 import json
 import os
 import pathlib
+import shlex
 import shutil
 import sqlite3
 import subprocess
@@ -42,6 +45,8 @@ PYTEST = [sys.executable, "-m", "pytest", "-x", "-q", "-p",
           "no:cacheprovider"]
 # greeter/ as copied, beside the copy mutmut works on.
 PRISTINE = ".pristine"
+# The modules a copy's mutmut mutates, comma separated.
+MODULES = ".modules"
 KILLED = ("ok_killed", "ok_suspicious", "bad_timeout")
 SURVIVED = "bad_survived"
 
@@ -95,22 +100,59 @@ def run_mutmut(workdir: pathlib.Path, jobs: int) -> float:
     for number, modules in enumerate(share_out(jobs)):
         copy = workdir / f"job-{number}"
         copy_tree(copy)
-        env = {**os.environ, "PYTHONPATH": str(copy),
-               # mutmut rewrites a file within the same second: stale
-               # bytecode would hide the mutant.
-               "PYTHONDONTWRITEBYTECODE": "1"}
-        runner = f"{sys.executable} tools/mutation.py --run-tests"
-        log = open(copy / "mutmut.log", "wb")  # noqa: SIM115
-        started.append((subprocess.Popen(
-            [sys.executable, "-m", "mutmut", "run", "--paths-to-mutate",
-             ",".join(modules), "--tests-dir", "tests", "--runner", runner,
-             "--no-progress", "--simple-output",
-             # A loaded machine slows the functional tests: a mutant is a
-             # timeout (counted as killed) only when it hangs, not when
-             # the machine is busy.
-             "--test-time-multiplier", "4", "--test-time-base", "60"],
-            cwd=copy, env=env, stdout=log, stderr=subprocess.STDOUT), log))
+        (copy / MODULES).write_text(",".join(modules))
+        started.append(_mutmut(copy, []))
         print(f"mutation: job {number}: {', '.join(modules)}")
+    for process, log in started:
+        process.wait()
+        log.close()
+    return time.monotonic() - start
+
+
+def _mutmut(copy: pathlib.Path, mutant_ids: list[str]):
+    """Start mutmut on ``copy``: every mutant of its modules, or those."""
+    env = {**os.environ, "PYTHONPATH": str(copy),
+           # mutmut rewrites a file within the same second: stale
+           # bytecode would hide the mutant.
+           "PYTHONDONTWRITEBYTECODE": "1"}
+    runner = f"{sys.executable} tools/mutation.py --run-tests"
+    log = open(copy / "mutmut.log", "ab")  # noqa: SIM115
+    command = [sys.executable, "-m", "mutmut", "run", "--paths-to-mutate",
+               (copy / MODULES).read_text(), "--tests-dir", "tests",
+               "--runner", runner, "--no-progress", "--simple-output",
+               # A loaded machine slows the functional tests: a mutant is
+               # a timeout (counted as killed) only when it hangs, not
+               # when the machine is busy.
+               "--test-time-multiplier", "4", "--test-time-base", "60"]
+    if not mutant_ids:
+        return subprocess.Popen(command, cwd=copy, env=env, stdout=log,
+                                stderr=subprocess.STDOUT), log
+    # One mutant per mutmut call; the tests' baseline time is cached.
+    script = "; ".join(shlex.join([*command, mutant_id])
+                       for mutant_id in mutant_ids)
+    return subprocess.Popen(["sh", "-c", script], cwd=copy, env=env,
+                            stdout=log, stderr=subprocess.STDOUT), log
+
+
+def retest(workdir: pathlib.Path) -> float:
+    """Test the last run's unlisted survivors again with today's tests."""
+    listed = set(map(key, tomllib.loads(EQUIVALENTS.read_text()).get(
+        "equivalent", [])))
+    started = []
+    start = time.monotonic()
+    for copy in sorted(workdir.glob("job-*")):
+        shutil.rmtree(copy / "tests")
+        shutil.copytree(REPO / "tests", copy / "tests",
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        dump = subprocess.run(
+            [sys.executable, __file__, "--dump", str(copy)],
+            capture_output=True, text=True, check=True).stdout
+        ids = [mutant["pk"] for mutant in json.loads(dump)
+               if mutant["status"] == SURVIVED and key(mutant) not in listed]
+        if ids:
+            print(f"mutation: {copy.name}: testing again {len(ids)} "
+                  "survivors")
+            started.append(_mutmut(copy, [str(pk) for pk in ids]))
     for process, log in started:
         process.wait()
         log.close()
@@ -142,7 +184,7 @@ def _mutants_of(copy: pathlib.Path) -> list[dict]:
     found = []
     for pk, status, filename in rows:
         original, mutated = diff_of(pk)
-        found.append({"id": f"{copy.name}: mutmut show {pk}",
+        found.append({"id": f"{copy.name}: mutmut show {pk}", "pk": pk,
                       "status": status, "file": filename,
                       "line": original, "mutant": mutated})
     return found
@@ -223,6 +265,9 @@ def main() -> int:
                         help="run the tests (mutmut's runner)")
     parser.add_argument("--check-only", action="store_true",
                         help="check the last run's results, do not run")
+    parser.add_argument("--retest", action="store_true",
+                        help="test the last run's unlisted survivors "
+                             "again, with the tests as they are now")
     parser.add_argument("--jobs", type=int, default=2,
                         help="mutmut runs side by side, each on its own "
                              "copy and share of the modules")
@@ -239,7 +284,9 @@ def main() -> int:
         print(json.dumps(_mutants_of(args.dump.resolve())))
         return 0
     seconds = None
-    if not args.check_only:
+    if args.retest:
+        seconds = retest(args.workdir)
+    elif not args.check_only:
         seconds = run_mutmut(args.workdir, args.jobs)
     return check(args.workdir, seconds)
 

@@ -357,6 +357,7 @@ def test_versions_answer_an_empty_path_too(call):
 
 @pytest.mark.parametrize("endpoint, href", [
     ("https://greeter.example/API-X/", "https://greeter.example/API-X/"),
+    ("http://greeter.internal:8004/", "http://greeter.internal:8004/"),
     ("https://greeter.example/API-X", "https://greeter.example/API-X/"),
     ("https://greeter.example", "https://greeter.example/"),
 ])
@@ -365,6 +366,13 @@ def test_public_endpoint_with_or_without_slash(conf, endpoint, href):
     response = webob.Request.blank("/").get_response(
         config.load_paste_app(conf))
     assert response.json["versions"][0]["links"][0]["href"] == href
+
+
+@pytest.mark.parametrize("endpoint", ["ftp://greeter.example/",
+                                      "greeter.example"])
+def test_public_endpoint_must_be_an_http_url(conf, endpoint):
+    with pytest.raises(ValueError):
+        conf.set_override("public_endpoint", endpoint, group="api")
 
 
 def test_greeting_content_type_names_its_charset(call):
