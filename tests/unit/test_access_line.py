@@ -40,21 +40,35 @@ def test_access_line(conf, lines, clock):
     request = webob.Request.blank("/", method="GET", headers={
         "X-Auth-Token": "anything"})
     # WSGI carries the path's bytes as latin-1 code points.
+    request.environ["SCRIPT_NAME"] = "/mount"
     request.environ["PATH_INFO"] = "/a b/\xc3\xbc"
     request.environ["REMOTE_ADDR"] = "10.0.0.1"
     request.get_response(request_log.RequestLog(answer("204 No Content"),
                                                 conf))
-    assert lines() == ['10.0.0.1 "GET /a%20b/%C3%BC" status: 204 '
+    assert lines() == ['10.0.0.1 "GET /mount/a%20b/%C3%BC" status: 204 '
                        'time: 1500.00ms token: presented']
+
+
+def test_path_beyond_latin1_is_still_logged(conf, lines, clock):
+    # Only a server breaking WSGI's latin-1 rule hands over such a
+    # string; the line is still written, the character replaced.
+    request = webob.Request.blank("/")
+    request.environ["PATH_INFO"] = "/\u20ac"
+    request.environ["REMOTE_ADDR"] = "10.0.0.3"
+    request_log.RequestLog(answer("200 OK"), conf)(
+        request.environ, lambda status, headers, exc_info=None: None)
+    assert lines() == ['10.0.0.3 "GET /%3F" status: 200 time: 1500.00ms '
+                       'token: absent']
 
 
 def test_access_line_without_address_or_method(conf, lines, clock):
     request = webob.Request.blank("/")
-    request.environ.pop("REMOTE_ADDR", None)
-    del request.environ["REQUEST_METHOD"]
+    for name in ("REMOTE_ADDR", "REQUEST_METHOD", "SCRIPT_NAME",
+                 "PATH_INFO"):
+        request.environ.pop(name, None)
     request_log.RequestLog(answer("200 OK"), conf)(
         request.environ, lambda status, headers, exc_info=None: None)
-    assert lines() == ['- "- /" status: 200 time: 1500.00ms token: absent']
+    assert lines() == ['- "- " status: 200 time: 1500.00ms token: absent']
 
 
 def test_an_exception_is_logged_as_a_500_and_goes_on(conf, lines, clock):

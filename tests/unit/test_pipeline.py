@@ -327,13 +327,16 @@ def test_route_cache_keeps_real_routes_whatever_clients_send(conf,
         send(f"JUNK{n}", "/greeting/hello")
         send("GET", "/greeting/hello" + "/" * (n % 5 + 1))
         send("GET", f"/nope/{n}")
+    # Routes matches a path with a trailing newline (its regex's "$"):
+    # a variant of a real route, not cached.
+    assert send("GET", "/greeting/hello\n") == 200
     assert len(api._matches) == 0
     for method in ("GET", "HEAD"):
         for path in ("/greeting/hello", "/greeting/goodbye"):
             for _ in range(3):
                 assert send(method, path) == 200
     # Each real route was looked up once, then served from the cache.
-    assert len(lookups) == 3 * 400 + 4
+    assert len(lookups) == 3 * 400 + 1 + 4
     assert len(api._matches) == 4
 
 
@@ -410,10 +413,11 @@ class Trickle(io.RawIOBase):
         return b"t" * n
 
 
-@pytest.mark.parametrize("size, status", [(114688, 200),
-                                          (114688 + 1, 413),
-                                          (500000, 413)])
-def test_chunked_body_arriving_in_pieces(conf, size, status):
+@pytest.mark.parametrize("size, piece, status", [
+    (114688, 1000, 200), (114688 + 1, 1000, 413), (500000, 1000, 413),
+    # The whole limit in one read, then the one byte more.
+    (500000, 114688, 413)])
+def test_chunked_body_arriving_in_pieces(conf, size, piece, status):
     seen = []
 
     def reader(environ, start_response):
@@ -423,7 +427,7 @@ def test_chunked_body_arriving_in_pieces(conf, size, status):
 
     limiter = oslo_plain.RequestBodySizeLimiter(reader, conf)
     request = chunked_request(b"")
-    stream = Trickle(size)
+    stream = Trickle(size, piece)
     request.environ["wsgi.input"] = stream
     try:
         got = request.get_response(limiter).status_int
