@@ -47,6 +47,10 @@ PYTEST = [sys.executable, "-m", "pytest", "-x", "-q", "-p",
 PRISTINE = ".pristine"
 # The modules a copy's mutmut mutates, comma separated.
 MODULES = ".modules"
+# Seconds each suite may take, many times its usual time on a busy
+# machine: past them the mutant made the tests hang.
+UNIT_LIMIT = 300
+FUNCTIONAL_LIMIT = 1200
 KILLED = ("ok_killed", "ok_suspicious", "bad_timeout")
 SURVIVED = "bad_survived"
 
@@ -57,8 +61,15 @@ def run_tests() -> int:
     Any failure is exit status 1: mutmut takes every other status, even
     pytest's 2 for a module that no longer imports, for a pass.
     """
-    for suite in ("tests/unit", "tests/functional"):
-        if subprocess.call([*PYTEST, suite]):
+    for suite, limit in (("tests/unit", UNIT_LIMIT),
+                         ("tests/functional", FUNCTIONAL_LIMIT)):
+        try:
+            if subprocess.call([*PYTEST, suite], timeout=limit):
+                return 1
+        except subprocess.TimeoutExpired:
+            # A mutant that makes the tests hang (a loop that never ends)
+            # is caught too: call() has killed pytest.
+            print(f"mutation: {suite} still running after {limit}s")
             return 1
     return 0
 
