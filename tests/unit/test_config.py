@@ -184,6 +184,19 @@ def test_start_up_error_is_one_line_and_exit_status_1(conf, tmp_path):
         f"{missing}")
 
 
+def test_module_runs_as_a_script(tmp_path):
+    # python -m greeter.cmd.api is greeter-api too.
+    missing = tmp_path / "absent.conf"
+    result = subprocess.run(
+        [sys.executable, "-m", "greeter.cmd.api", "--config-file",
+         str(missing)], capture_output=True, text=True, timeout=120,
+        cwd=REPO)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        "greeter-api: error: Failed to find some config files: "
+        f"{missing}")
+
+
 def test_config_files_from_env(monkeypatch):
     monkeypatch.setenv("OS_GREETER_CONFIG_FILES", "/a.conf::/b.conf:")
     assert config.config_files_from_env() == ["/a.conf", "/b.conf"]

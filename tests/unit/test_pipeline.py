@@ -14,6 +14,7 @@ import webob.exc
 from greeter.api import v1
 from greeter.api.middleware import exact_path
 from greeter.api.middleware import oslo_plain
+from greeter.api.middleware import versions
 from greeter.common import config
 from greeter.common import wsgi
 
@@ -355,6 +356,15 @@ def test_versions_answer_an_empty_path_too(call):
     # Mounted at the root, the API may see PATH_INFO "" (the mount point).
     response = call("/", token=None, environ={"PATH_INFO": ""})
     assert response.status_int == 200
+    assert response.json["versions"][0]["id"] == "v1.0"
+
+
+def test_versions_answer_without_path_info(conf):
+    # PATH_INFO may be missing altogether for the mount point itself.
+    discovery = versions.VersionDiscovery(lambda environ, start: [], conf)
+    request = webob.Request.blank("/")
+    del request.environ["PATH_INFO"]
+    response = request.get_response(discovery)
     assert response.json["versions"][0]["id"] == "v1.0"
 
 
