@@ -94,6 +94,14 @@ api_opts = [
     cfg.IntOpt("max_requests_jitter", default=0, min=0,
                help="Random extra requests added to max_requests per "
                     "worker, so workers do not restart together."),
+    cfg.URIOpt("public_endpoint", schemes=["http", "https"],
+               help="The URL clients reach the API at (e.g. "
+                    "https://greeter.example.com/), used in the links of "
+                    "the versions document. Unset, links follow the "
+                    "request's Host (and X-Forwarded-Host when "
+                    "[oslo_middleware] enable_proxy_headers_parsing is "
+                    "on), which a client chooses: set it wherever a "
+                    "shared cache sits in front."),
 ]
 
 paste_deploy_opts = [

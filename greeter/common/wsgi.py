@@ -7,6 +7,7 @@ response, and ``error`` renders every error in one shape.
 
 from __future__ import annotations
 
+import http
 import json
 from collections.abc import Callable
 from collections.abc import Iterable
@@ -57,7 +58,7 @@ def error(environ: dict[str, Any], status: int, detail: str | None = None,
     an operator puts in between (oslo.middleware's stock classes, say),
     which would otherwise render it as webob's HTML page.
     """
-    error_class = webob.exc.status_map[status]
+    error_class = webob.exc.status_map.get(status) or _unmapped_error(status)
     title = error_class.title
     body = {
         "status": status,
@@ -75,6 +76,21 @@ def error(environ: dict[str, Any], status: int, detail: str | None = None,
         content = {"body": json.dumps({"errors": [body]}).encode(),
                    "content_type": JSON}
     return error_class(headers=list(headers), **content)
+
+
+def _unmapped_error(status: int) -> type[webob.exc.HTTPError]:
+    """An error class for a status webob has none for (418, 499, 599...).
+
+    Another layer may answer with any status; the fault wrapper reshapes
+    it like the rest rather than fail on it.
+    """
+    try:
+        title = http.HTTPStatus(status).phrase
+    except ValueError:
+        title = "Client Error" if status < 500 else "Server Error"
+    base = (webob.exc.HTTPClientError if status < 500
+            else webob.exc.HTTPServerError)
+    return type(f"HTTP{status}", (base,), {"code": status, "title": title})
 
 
 def method_not_allowed(environ: dict[str, Any],
@@ -111,23 +127,29 @@ class Router:
     catch-all for a known path: it answers 405 with ``Allow``.
     """
 
-    # Matches are remembered per (method, path); bounded, so that clients
-    # sending endless distinct paths cannot grow it.
-    MATCH_CACHE_SIZE = 256
-
     def __init__(self, mapper: routes.Mapper) -> None:
         self.mapper = mapper
+        # Matches remembered per (method, path), for the requests clients
+        # send again and again. Only a match of a real route (one with a
+        # controller and its methods named) at that route's own path is
+        # kept: a miss, a 405 catch-all, an unknown method or a variant of
+        # a path ("//greeting//hello") is looked up afresh each time. So
+        # the table holds at most one entry per route and method, and no
+        # client can choose what it holds or crowd the real routes out.
         self._matches: dict[tuple[str, str], dict] = {}
 
     def match(self, environ: dict) -> dict | None:
-        key = (environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""))
+        path = environ.get("PATH_INFO", "")
+        key = (environ["REQUEST_METHOD"], path)
         args = self._matches.get(key)
         if args is None:
             found = self.mapper.routematch(environ=environ)
             if found is None:
                 return None
-            args = found[0]
-            if len(self._matches) < self.MATCH_CACHE_SIZE:
+            args, route = found
+            methods = (route.conditions or {}).get("method", ())
+            if ("controller" in args and path == route.routepath
+                    and key[0] in methods):
                 self._matches[key] = args
         return args
 

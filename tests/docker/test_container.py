@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
+import socket
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -19,11 +22,13 @@ import requests
 
 from tests.conftest import REPO
 from tests.conftest import SHIPPED_TOKEN
-from tests.functional.conftest import free_port
+from tests.functional.conftest import REQUEST_TIMEOUT as TIMEOUT
+from tests.functional.conftest import wait_for
 
 pytestmark = pytest.mark.docker
 
-HEALTHY_TIMEOUT = 90
+# Counted from `compose up` once the image is built, not from the build.
+HEALTHY_TIMEOUT = 120
 GRACE_PERIOD = 40  # stop_grace_period in docker-compose.yml
 AUTH = {"X-Auth-Token": SHIPPED_TOKEN}
 
@@ -57,13 +62,28 @@ def ensure_base_image() -> None:
 
 
 class ComposeProject:
-    """One `compose -p NAME` deployment of docker-compose.yml."""
+    """One `compose -p NAME` deployment of docker-compose.yml.
 
-    def __init__(self, name: str, port: int, env: dict | None = None):
+    Docker publishes the container's port on a free loopback port of its
+    choosing (GREETER_PORT=0), read back with `compose port`. An override
+    file gives the project an image tag of its own, so that other builds
+    of greeter-api on the same engine cannot swap the image under it, and
+    may replace the token secret.
+    """
+
+    def __init__(self, name: str, workdir, env: dict | None = None,
+                 token_file=None) -> None:
         self.name = name
-        self.url = f"http://127.0.0.1:{port}"
-        self.env = {**os.environ, "GREETER_PORT": str(port), **(env or {})}
-        self.command = [*compose_command(), "-p", name]
+        self.url = ""
+        self.env = {**os.environ, "GREETER_PORT": "0", **(env or {})}
+        override = workdir / f"{name}.override.yml"
+        lines = ["services:", "  api:", f"    image: {name}:test"]
+        if token_file is not None:
+            lines += ["secrets:", "  api_token:", f"    file: {token_file}"]
+        override.write_text("\n".join(lines) + "\n")
+        self.command = [*compose_command(), "-p", name,
+                        "-f", str(REPO / "docker-compose.yml"),
+                        "-f", str(override)]
 
     def compose(self, *args: str, **kwargs) -> subprocess.CompletedProcess:
         return run(*self.command, *args, cwd=REPO, env=self.env, **kwargs)
@@ -75,27 +95,80 @@ class ComposeProject:
         return run("docker", "inspect", "-f", template,
                    self.container()).stdout.strip()
 
+    def logs(self) -> str:
+        return self.compose("logs", "--no-color", "api").stdout
+
+    def wait_for_logs_count(self, text: str, count: int,
+                            timeout: float = 60) -> None:
+        wait_for(lambda: self.logs().count(text) >= count, timeout,
+                 f"{count} x {text!r} in the logs")
+
+    def wait_for_logs(self, text: str, timeout: float = 60) -> str:
+        """The logs, once ``text`` is in them (Docker's log driver writes
+        them a little after the process does)."""
+        def logs_with_text() -> str | None:
+            logs = self.logs()
+            return logs if text in logs else None
+
+        return wait_for(logs_with_text, timeout, f"{text!r} in the logs")
+
     def up(self) -> float:
-        """Start detached; return the seconds until Docker says healthy."""
+        """Build, start detached; return the seconds from start to healthy.
+
+        The build comes first and is not counted: on a loaded machine it
+        alone can take longer than any health wait.
+        """
+        self.compose("build", timeout=1800)
         start = time.monotonic()
-        self.compose("up", "-d", "--build")
-        while self.inspect("{{.State.Health.Status}}") != "healthy":
-            if time.monotonic() - start > HEALTHY_TIMEOUT:
-                raise AssertionError(self.compose("logs").stdout)
-            time.sleep(0.25)
+        self.compose("up", "-d")
+
+        def healthy() -> bool:
+            status = self.inspect("{{.State.Health.Status}}")
+            assert status != "unhealthy", self.logs()
+            return status == "healthy"
+
+        try:
+            wait_for(healthy, HEALTHY_TIMEOUT, "the container to be healthy",
+                     interval=0.25)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\n{self.logs()}") from None
+        address = self.compose("port", "api", "8004").stdout.strip()
+        self.url = f"http://{address}"
         return time.monotonic() - start
 
     def down(self) -> None:
-        self.compose("down", "--volumes", "--remove-orphans", check=False)
+        self.compose("down", "--volumes", "--remove-orphans", "--rmi",
+                     "all", check=False)
 
 
 @pytest.fixture(scope="module")
-def deployment():
+def deployment(tmp_path_factory):
     ensure_base_image()
-    project = ComposeProject(f"greeter-test-{os.getpid()}", free_port())
+    project = ComposeProject(f"greeter-test-{os.getpid()}",
+                             tmp_path_factory.mktemp("compose"))
     try:
         seconds = project.up()
         print(f"compose up -> healthy in {seconds:.1f}s")
+        yield project
+    finally:
+        project.down()
+
+
+@pytest.fixture(scope="module")
+def custom_deployment(tmp_path_factory):
+    """A second deployment: its own token in the secret, a name from the
+    environment."""
+    ensure_base_image()
+    workdir = tmp_path_factory.mktemp("compose-custom")
+    token = "secret-" + secrets.token_hex(16)
+    token_file = workdir / "api_token"
+    token_file.write_text(token + "\n")
+    token_file.chmod(0o644)  # the container's non-root user reads it
+    project = ComposeProject(f"greeter-test-custom-{os.getpid()}", workdir,
+                             {"OS_GREETING__NAME": "Bob"}, token_file)
+    project.token = token
+    try:
+        project.up()
         yield project
     finally:
         project.down()
@@ -127,35 +200,43 @@ def test_no_token_is_401(deployment):
 
 
 def test_json_and_request_id(deployment):
-    response = requests.get(deployment.url + "/greeting/hello", timeout=5,
+    response = requests.get(deployment.url + "/greeting/hello",
+                            timeout=TIMEOUT,
                             headers={**AUTH, "Accept": "application/json"})
     assert response.json() == {"message": "Hello, Wilkommen, Phred !!",
                                "name": "Phred", "greeting": "Wilkommen"}
     assert response.headers["x-openstack-request-id"].startswith("req-")
 
 
-def test_token_comes_from_the_secret_not_the_demo_config(deployment):
-    # Compose empties greeter.conf's demo tokens, and auth refuses to start
-    # without a token: the greetings above were let in by the secret file.
-    env = run("docker", "exec", deployment.container(), "env").stdout
+def test_token_comes_from_the_secret_not_the_demo_config(custom_deployment):
+    # The secret holds a token of this run's own; greeter.conf's demo token
+    # must no longer open the API.
+    url = custom_deployment.url + "/greeting/hello"
+    response = requests.get(url, timeout=10,
+                            headers={"X-Auth-Token": custom_deployment.token})
+    assert response.status_code == 200
+    response = requests.get(url, headers=AUTH, timeout=10)
+    assert response.status_code == 401
+    assert response.json()["errors"][0]["code"] == "greeter.auth.invalid"
+    env = run("docker", "exec", custom_deployment.container(), "env").stdout
     assert "OS_AUTH__TOKEN_FILE=/run/secrets/api_token" in env
-    assert SHIPPED_TOKEN not in env
+    assert custom_deployment.token not in custom_deployment.logs()
 
 
 def test_healthcheck_and_drain(deployment):
     assert requests.get(deployment.url + "/healthcheck",
-                        timeout=5).status_code == 200
+                        timeout=TIMEOUT).status_code == 200
     container = deployment.container()
     run("docker", "exec", container, "touch", "/tmp/greeter-api.drain")
     try:
         assert requests.get(deployment.url + "/healthcheck",
-                            timeout=5).status_code == 503
+                            timeout=TIMEOUT).status_code == 503
         assert requests.get(deployment.url + "/greeting/hello", headers=AUTH,
-                            timeout=5).status_code == 200
+                            timeout=TIMEOUT).status_code == 200
     finally:
         run("docker", "exec", container, "rm", "/tmp/greeter-api.drain")
     assert requests.get(deployment.url + "/healthcheck",
-                        timeout=5).status_code == 200
+                        timeout=TIMEOUT).status_code == 200
 
 
 def test_runs_as_non_root(deployment):
@@ -181,30 +262,81 @@ def test_hardening(deployment):
 
 def test_logs_hold_request_lines_without_the_token(deployment):
     response = requests.get(deployment.url + "/greeting/goodbye",
-                            headers=AUTH, timeout=5)
+                            headers=AUTH, timeout=10)
     request_id = response.headers["x-openstack-request-id"]
-    logs = deployment.compose("logs", "--no-color", "api").stdout
+    logs = deployment.wait_for_logs(request_id)
     (line,) = [line for line in logs.splitlines() if request_id in line]
     assert '"GET /greeting/goodbye" status: 200' in line
     assert SHIPPED_TOKEN not in logs
 
 
-def test_environment_overrides_name():
-    project = ComposeProject(f"greeter-test-env-{os.getpid()}", free_port(),
-                             {"OS_GREETING__NAME": "Bob"})
-    try:
-        project.up()
-        response = requests.get(project.url + "/greeting/hello",
-                                headers=AUTH, timeout=5)
-        assert response.text == "Hello, Wilkommen, Bob !!\n"
-    finally:
-        project.down()
+def test_environment_overrides_name(custom_deployment):
+    response = requests.get(
+        custom_deployment.url + "/greeting/hello", timeout=10,
+        headers={"X-Auth-Token": custom_deployment.token})
+    assert response.text == "Hello, Wilkommen, Bob !!\n"
 
 
 def test_stop_is_graceful_and_clean(deployment):
-    """Runs last in this module: it stops the deployment."""
-    start = time.monotonic()
-    deployment.compose("stop", timeout=GRACE_PERIOD + 30)
-    took = time.monotonic() - start
-    assert took < GRACE_PERIOD
+    """Runs last in this module: it stops the deployment.
+
+    Requests in flight when `compose stop` begins are answered: each
+    client has sent part of its request before the stop, and sends the
+    rest once gunicorn has the signal.
+    """
+    host, port = deployment.url.removeprefix("http://").rsplit(":", 1)
+    in_flight = []
+    for _ in range(3):
+        sock = socket.create_connection((host, int(port)), timeout=30)
+        sock.sendall(b"GET /greeting/hello HTTP/1.1\r\nHost: x\r\n")
+        in_flight.append(sock)
+    # A fully sent request shows the workers are serving; the partial ones
+    # above were accepted before it.
+    assert requests.get(deployment.url + "/greeting/hello", headers=AUTH,
+                        timeout=10).status_code == 200
+    marker = deployment.logs().count("Handling signal: term")
+
+    stop = {}
+
+    def stop_it() -> None:
+        start = time.monotonic()
+        stop["result"] = deployment.compose("stop",
+                                            timeout=GRACE_PERIOD + 60)
+        stop["took"] = time.monotonic() - start
+
+    stopper = threading.Thread(target=stop_it)
+    stopper.start()
+    try:
+        # gunicorn has the signal (Docker sent SIGTERM): finish the
+        # requests that were in flight.
+        deployment.wait_for_logs_count("Handling signal: term", marker + 1)
+        answers = []
+        for sock in in_flight:
+            sock.sendall(TOKEN_LINE + b"Connection: close\r\n\r\n")
+        for sock in in_flight:
+            answers.append(read_all(sock))
+    finally:
+        for sock in in_flight:
+            sock.close()
+        stopper.join(GRACE_PERIOD + 90)
+    for answer in answers:
+        assert answer.startswith(b"HTTP/1.1 200 "), answer[:200]
+        assert answer.endswith(b"Hello, Wilkommen, Phred !!\n")
+    assert stop["took"] < GRACE_PERIOD
     assert deployment.inspect("{{.State.ExitCode}}") == "0"
+    logs = deployment.logs()
+    assert logs.count('"GET /greeting/hello" status: 200') >= 4
+    # (the drain test's healthcheck 503s are expected)
+    assert '"GET /greeting/hello" status: 5' not in logs
+
+
+TOKEN_LINE = f"X-Auth-Token: {SHIPPED_TOKEN}\r\n".encode()
+
+
+def read_all(sock: socket.socket) -> bytes:
+    received = b""
+    while True:
+        data = sock.recv(65536)
+        if not data:
+            return received
+        received += data

@@ -1,16 +1,18 @@
-"""A real greeter-api process on a free loopback port, over real HTTP."""
+"""A real greeter-api process on a loopback port of its own, over real HTTP."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import pathlib
+import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 import pytest
 import requests
@@ -18,16 +20,41 @@ import requests
 from tests.conftest import SHIPPED_CONF
 from tests.conftest import SHIPPED_TOKEN
 
-START_TIMEOUT = 20.0
+T = TypeVar("T")
+
+# Generous: on a loaded machine start-up and the first answers can be slow;
+# every wait polls for its condition and returns as soon as it holds.
+START_TIMEOUT = 60.0
+REQUEST_TIMEOUT = 10.0
 # Every token any greeter-api of the session was configured with: none of
 # them may appear in any log line (checked when the session ends).
 CONFIGURED_TOKENS = {SHIPPED_TOKEN}
+# gunicorn's line naming the address it bound (port 0: the kernel chose).
+LISTENING = re.compile(r"Listening at: http://127\.0\.0\.1:(\d+)")
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+def wait_for(condition: Callable[[], T], timeout: float = START_TIMEOUT,
+             what: str = "the condition",
+             interval: float = 0.05) -> T:
+    """Poll ``condition`` until it returns something true; return that.
+
+    Fails after ``timeout`` seconds, naming ``what`` it waited for.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for "
+                                 f"{what}")
+        time.sleep(interval)
+
+
+def listening_port(log: Callable[[], str]) -> int | None:
+    """The port in gunicorn's "Listening at" line, once it is logged."""
+    found = LISTENING.search(log())
+    return int(found.group(1)) if found else None
 
 
 def greeter_api_command() -> list[str]:
@@ -40,19 +67,26 @@ def greeter_api_command() -> list[str]:
 class GreeterProcess:
     """greeter-api started with the shipped config plus ``env`` overrides.
 
-    Its stdout and stderr go to ``log_path`` (read with ``log()``).
+    It binds port 0, so the kernel picks a free port and no other process
+    can take it between choosing and binding; the port is read from
+    gunicorn's "Listening at" line. Its stdout and stderr go to a log file
+    of its own in ``log_dir`` (read with ``log()``).
     """
 
     def __init__(self, workdir: pathlib.Path, env: dict | None = None,
-                 args: list[str] | None = None) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+                 args: list[str] | None = None,
+                 log_dir: pathlib.Path | None = None) -> None:
+        self.port: int | None = None
+        self.url = ""
         self.drain_file = workdir / "drain"
-        self.log_path = workdir / f"greeter-api-{self.port}.log"
+        handle, name = tempfile.mkstemp(prefix="greeter-api-", suffix=".log",
+                                        dir=log_dir or workdir)
+        os.close(handle)
+        self.log_path = pathlib.Path(name)
         self.env = {
             **os.environ,
             "OS_API__BIND_HOST": "127.0.0.1",
-            "OS_API__BIND_PORT": str(self.port),
+            "OS_API__BIND_PORT": "0",
             "OS_HEALTHCHECK__DISABLE_BY_FILE_PATH": str(self.drain_file),
             **(env or {}),
         }
@@ -64,24 +98,43 @@ class GreeterProcess:
         self.process: subprocess.Popen | None = None
 
     def start(self) -> GreeterProcess:
-        with open(self.log_path, "ab") as log:
+        with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
                 greeter_api_command() + self.args, env=self.env,
                 stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True)
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
+
+        def running_port() -> int | None:
             if self.process.poll() is not None:
                 raise RuntimeError(f"greeter-api exited: {self.log()}")
-            with contextlib.suppress(requests.ConnectionError):
-                if requests.get(self.url + "/healthcheck",
-                                timeout=1).status_code == 200:
-                    return self
-            time.sleep(0.05)
-        raise RuntimeError(f"greeter-api did not start: {self.log()}")
+            return listening_port(self.log)
+
+        try:
+            self.port = wait_for(running_port, what="greeter-api to bind")
+            self.url = f"http://127.0.0.1:{self.port}"
+            wait_for(self.healthy, what="/healthcheck to answer 200")
+        except AssertionError:
+            raise RuntimeError(f"greeter-api did not start: {self.log()}"
+                               ) from None
+        return self
+
+    def healthy(self) -> bool:
+        if self.process.poll() is not None:
+            raise RuntimeError(f"greeter-api exited: {self.log()}")
+        try:
+            return requests.get(self.url + "/healthcheck",
+                                timeout=REQUEST_TIMEOUT).status_code == 200
+        except requests.ConnectionError:
+            return False
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+    def wait_for_log(self, text: str, timeout: float = START_TIMEOUT) -> str:
+        """The log, once ``text`` is in it (lines are written after the
+        response may already have reached the client)."""
+        return wait_for(lambda: text in self.log() and self.log(), timeout,
+                        f"{text!r} in {self.log_path.name}")
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 40) -> int:
         if self.process is None or self.process.poll() is not None:
@@ -126,8 +179,7 @@ def start_greeter(greeter_logs, tmp_path):
 
     def _start(env: dict | None = None,
                args: list[str] | None = None) -> GreeterProcess:
-        server = GreeterProcess(tmp_path, env, args)
-        server.log_path = greeter_logs / server.log_path.name
+        server = GreeterProcess(tmp_path, env, args, log_dir=greeter_logs)
         started.append(server)
         return server.start()
 
@@ -139,8 +191,8 @@ def start_greeter(greeter_logs, tmp_path):
 @pytest.fixture(scope="module")
 def greeter(greeter_logs, tmp_path_factory):
     """One greeter-api with the shipped configuration, for a module."""
-    server = GreeterProcess(tmp_path_factory.mktemp("greeter"))
-    server.log_path = greeter_logs / server.log_path.name
+    server = GreeterProcess(tmp_path_factory.mktemp("greeter"),
+                            log_dir=greeter_logs)
     server.start()
     yield server
     server.stop()

@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from tests.conftest import SHIPPED_TOKEN
+from tests.functional.conftest import REQUEST_TIMEOUT as TIMEOUT
 
 AUTH = {"X-Auth-Token": SHIPPED_TOKEN}
 REQUEST_ID = re.compile(r"req-[0-9a-f-]{36}")
@@ -75,7 +76,7 @@ def test_httpie_check_status_fails_on_401(greeter):
 
 
 def test_requests_json_and_headers(greeter):
-    response = requests.get(greeter.url + "/greeting/hello", timeout=5,
+    response = requests.get(greeter.url + "/greeting/hello", timeout=TIMEOUT,
                             headers={**AUTH, "Accept": "application/json"})
     assert response.status_code == 200
     assert response.json()["name"] == "Phred"
@@ -84,16 +85,16 @@ def test_requests_json_and_headers(greeter):
 
 def test_head(greeter):
     response = requests.head(greeter.url + "/greeting/hello", headers=AUTH,
-                             timeout=5)
+                             timeout=TIMEOUT)
     assert response.status_code == 200
     assert response.headers["Content-Length"] == "27"
 
 
 def test_log_line_per_request_without_token(greeter):
     response = requests.get(greeter.url + "/greeting/goodbye", headers=AUTH,
-                            timeout=5)
+                            timeout=TIMEOUT)
     request_id = response.headers["x-openstack-request-id"]
-    lines = [line for line in greeter.log().splitlines()
+    lines = [line for line in greeter.wait_for_log(request_id).splitlines()
              if request_id in line]
     assert len(lines) == 1
     (line,) = lines
@@ -109,7 +110,7 @@ def test_request_log_can_be_silenced(start_greeter):
         "OS_DEFAULT__DEFAULT_LOG_LEVELS":
             "greeter.api.middleware.request_log=WARN"})
     response = requests.get(server.url + "/greeting/hello", headers=AUTH,
-                            timeout=5)
+                            timeout=TIMEOUT)
     assert response.status_code == 200
     request_id = response.headers["x-openstack-request-id"]
     log = server.log()
@@ -122,20 +123,151 @@ def test_env_overrides_config(start_greeter):
     server = start_greeter(env={"OS_GREETING__NAME": "Bob",
                                 "OS_GREETING__GREETING": "Howdy"})
     response = requests.get(server.url + "/greeting/hello", headers=AUTH,
-                            timeout=5)
+                            timeout=TIMEOUT)
     assert response.text == "Hello, Howdy, Bob !!\n"
+
+
+# gunicorn's own lines (boot, workers, signals) are written by its own
+# logger, not oslo.log, so they are plain text even with use_json; every
+# other line must be a JSON object.
+GUNICORN_LINE = re.compile(r"^\[[^]]+\] \[\d+\] \[[A-Z]+\] ")
 
 
 def test_json_log_lines(start_greeter):
     server = start_greeter(env={"OS_DEFAULT__USE_JSON": "true"})
-    response = requests.get(server.url + "/greeting/hello", headers=AUTH,
-                            timeout=5)
+    inbound = "req-12345678-1234-1234-1234-123456789012"
+    response = requests.get(server.url + "/greeting/hello", timeout=TIMEOUT,
+                            headers={**AUTH,
+                                     "X-Openstack-Request-Id": inbound})
     request_id = response.headers["x-openstack-request-id"]
-    records = [json.loads(line) for line in server.log().splitlines()
-               if line.startswith("{")]
+    lines = server.wait_for_log(request_id).splitlines()
+    records = []
+    for line in lines:
+        if GUNICORN_LINE.match(line):
+            continue
+        records.append(json.loads(line))  # fails on a line of plain text
+    # greeter's own start-up lines are JSON too, not only the request's.
+    assert any("demo token" in r["message"] for r in records), lines
     (record,) = [r for r in records if r.get("context", {}).get(
         "request_id") == request_id]
-    assert "status: 200" in record["message"]
+    assert '"GET /greeting/hello" status: 200' in record["message"]
+    # The caller's request id travels as the global request id.
+    assert record["context"]["global_request_id"] == inbound
+
+
+def test_global_request_id_in_text_log_lines(start_greeter):
+    server = start_greeter(env={
+        "OS_DEFAULT__LOGGING_CONTEXT_FORMAT_STRING":
+            "%(global_request_id)s %(request_id)s %(message)s"})
+    inbound = "req-87654321-4321-4321-4321-210987654321"
+    response = requests.get(server.url + "/greeting/hello", timeout=TIMEOUT,
+                            headers={**AUTH,
+                                     "X-Openstack-Request-Id": inbound})
+    request_id = response.headers["x-openstack-request-id"]
+    (line,) = [line for line in server.wait_for_log(request_id).splitlines()
+               if request_id in line]
+    assert line.startswith(f"{inbound} {request_id} ")
+    # Without an inbound id there is no global one.
+    response = requests.get(server.url + "/greeting/hello", timeout=TIMEOUT,
+                            headers=AUTH)
+    request_id = response.headers["x-openstack-request-id"]
+    (line,) = [line for line in server.wait_for_log(request_id).splitlines()
+               if request_id in line]
+    assert line.startswith(f"None {request_id} "), line
+
+
+def test_demo_token_is_warned_about_at_start_up(start_greeter):
+    server = start_greeter()
+    (line,) = [line for line in server.log().splitlines()
+               if "demo token" in line]
+    assert "WARNING" in line
+    assert SHIPPED_TOKEN not in line
+    other = start_greeter(env={"OS_AUTH__TOKENS": "not-the-demo-token"})
+    assert "demo token" not in other.log()
+
+
+def test_token_file_written_on_windows(start_greeter, tmp_path):
+    token_file = tmp_path / "tokens"
+    # A byte-order mark, CRLF line ends and an indented comment.
+    token_file.write_bytes(b"\xef\xbb\xbffile-token-1\r\n"
+                           b"  # retired-token\r\n\r\n  file-token-2 \r\n")
+    server = start_greeter(env={"OS_AUTH__TOKENS": "",
+                                "OS_AUTH__TOKEN_FILE": str(token_file)})
+
+    def status(token: str) -> int:
+        return requests.get(server.url + "/greeting/hello", timeout=TIMEOUT,
+                            headers={"X-Auth-Token": token}).status_code
+
+    assert status("file-token-1") == 200
+    assert status("file-token-2") == 200
+    for refused in ("# retired-token", SHIPPED_TOKEN,
+                    "\ufefffile-token-1".encode().decode("latin-1")):
+        assert status(refused) == 401, refused
+
+
+def test_versions_links_ignore_host_with_public_endpoint(start_greeter):
+    server = start_greeter(env={
+        "OS_API__PUBLIC_ENDPOINT": "https://greeter.example/",
+        "OS_OSLO_MIDDLEWARE__ENABLE_PROXY_HEADERS_PARSING": "true"})
+    for headers in ({"Host": "evil.example"},
+                    {"X-Forwarded-Host": "evil.example",
+                     "X-Forwarded-Proto": "http"}):
+        response = requests.get(server.url + "/", headers=headers,
+                                timeout=TIMEOUT)
+        assert response.status_code == 200
+        assert response.json()["versions"][0]["links"] == [
+            {"rel": "self", "href": "https://greeter.example/"}]
+
+
+def test_versions_links_follow_host_by_default(greeter):
+    response = requests.get(greeter.url + "/", timeout=TIMEOUT,
+                            headers={"Host": "api.example:8080"})
+    assert response.json()["versions"][0]["links"][0]["href"] == \
+        "http://api.example:8080/"
+
+
+def test_versions_with_unacceptable_accept_is_406(greeter):
+    response = requests.get(greeter.url + "/", timeout=TIMEOUT,
+                            headers={"Accept": "image/png"})
+    assert response.status_code == 406
+    (error,) = response.json()["errors"]
+    assert error["code"] == "greeter.not_acceptable"
+
+
+@pytest.mark.parametrize("path", ["/healthcheck/anything", "/healthcheck/"])
+def test_below_healthcheck_is_404(greeter, path):
+    response = requests.get(greeter.url + path, timeout=TIMEOUT)
+    assert response.status_code == 404
+    assert response.json()["errors"][0]["code"] == "greeter.not_found"
+    assert requests.get(greeter.url + "/healthcheck",
+                        timeout=TIMEOUT).status_code == 200
+
+
+@pytest.mark.parametrize("path, curl_args, status, line", [
+    ("/greeting/hello", [], 401,
+     "401 Unauthorized: This request needs an X-Auth-Token header.\n"),
+    ("/greeting/hello", ["-H", "X-Auth-Token: wrong"], 401,
+     "401 Unauthorized: The X-Auth-Token is not valid.\n"),
+    ("/greeting/hello", ["-H", f"X-Auth-Token: {SHIPPED_TOKEN}", "-X",
+                         "DELETE"], 405,
+     "405 Method Not Allowed: Method DELETE is not allowed here.\n"),
+    # The versions document is JSON only.
+    ("/", [], 406, "406 Not Acceptable: This resource can be served as "
+     "application/json.\n"),
+    ("/greeting/hello", ["-H", f"X-Auth-Token: {SHIPPED_TOKEN}",
+                         "--data-binary", "@-"], 413,
+     "413 Request Entity Too Large: The request body is larger than "
+     "114688 bytes.\n"),
+])
+def test_errors_as_text_for_curl(greeter, path, curl_args, status, line):
+    # A client that prefers text gets every error as one line of text.
+    result = subprocess.run(
+        ["curl", "-sS", "-H", "Accept: text/plain", "-w", "%{http_code}",
+         *curl_args, greeter.url + path],
+        input=b"x" * (114688 + 1), capture_output=True, check=True,
+        timeout=30)
+    body, got = result.stdout[:-3].decode(), int(result.stdout[-3:])
+    assert (got, body) == (status, line)
 
 
 def test_sigterm_exits_zero(start_greeter):

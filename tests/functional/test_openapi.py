@@ -13,6 +13,7 @@ from openapi_core.contrib.requests import RequestsOpenAPIResponse
 
 import greeter
 from tests.conftest import SHIPPED_TOKEN
+from tests.functional.conftest import REQUEST_TIMEOUT as TIMEOUT
 
 SPEC_PATH = pathlib.Path(greeter.__file__).parent / "api" / "openapi.yaml"
 AUTH = {"X-Auth-Token": SHIPPED_TOKEN}
@@ -41,7 +42,7 @@ def openapi(greeter):
 def test_responses_match_the_description(greeter, openapi, method, path,
                                          headers, status):
     response = requests.request(method, greeter.url + path, headers=headers,
-                                timeout=5)
+                                timeout=TIMEOUT)
     assert response.status_code == status
     openapi.validate_response(RequestsOpenAPIRequest(response.request),
                               RequestsOpenAPIResponse(response))

@@ -6,42 +6,51 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 
 import requests
 
 from tests.conftest import SHIPPED_CONF
 from tests.conftest import SHIPPED_TOKEN
-from tests.functional.conftest import free_port
+from tests.functional.conftest import REQUEST_TIMEOUT
+from tests.functional.conftest import listening_port
+from tests.functional.conftest import wait_for
 
 
 def test_gunicorn_serves_the_wsgi_entry_point(tmp_path):
-    port = free_port()
     gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable))
     env = {**os.environ, "OS_GREETER_CONFIG_FILES": str(SHIPPED_CONF),
            "OS_GREETING__NAME": "Wsgi",
            "OS_HEALTHCHECK__DISABLE_BY_FILE_PATH": str(tmp_path / "drain")}
     log_path = tmp_path / "gunicorn.log"
-    with open(log_path, "wb") as log:
+
+    def log() -> str:
+        return log_path.read_text(errors="replace")
+
+    with open(log_path, "wb") as log_file:
         # gunicorn's own options on the command line must not reach
-        # oslo.config's parser.
+        # oslo.config's parser. Port 0: the kernel picks a free one.
         process = subprocess.Popen(
-            [gunicorn, "--workers", "1", "--bind", f"127.0.0.1:{port}",
-             "greeter.wsgi.api:application"], env=env, stdout=log,
+            [gunicorn, "--workers", "1", "--bind", "127.0.0.1:0",
+             "greeter.wsgi.api:application"], env=env, stdout=log_file,
             stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            assert process.poll() is None, log_path.read_text()
+        def answer() -> requests.Response | None:
+            assert process.poll() is None, log()
+            port = listening_port(log)
+            if port is None:
+                return None
             try:
-                response = requests.get(
-                    f"http://127.0.0.1:{port}/greeting/hello", timeout=1,
+                # The worker imports and builds the app on its first
+                # start: the first answer may take a while.
+                return requests.get(
+                    f"http://127.0.0.1:{port}/greeting/hello",
+                    timeout=REQUEST_TIMEOUT,
                     headers={"X-Auth-Token": SHIPPED_TOKEN})
-                break
             except requests.ConnectionError:
-                assert time.monotonic() < deadline, log_path.read_text()
-                time.sleep(0.05)
-        assert response.text == "Hello, Wilkommen, Wsgi !!\n"
+                return None
+
+        response = wait_for(answer, what="gunicorn to answer")
+        assert response.text == "Hello, Wilkommen, Wsgi !!\n", log()
     finally:
         process.terminate()
-        assert process.wait(30) == 0
+        assert process.wait(60) == 0

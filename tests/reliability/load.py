@@ -65,6 +65,11 @@ class Load:
             if outcome.status is None:
                 time.sleep(0.01)  # do not spin on a refused port
 
+    def answered(self) -> int:
+        """How many requests got a 200 so far."""
+        with self._lock:
+            return sum(1 for o in self.outcomes if o.status == 200)
+
     def start(self) -> Load:
         for thread in self._threads:
             thread.start()

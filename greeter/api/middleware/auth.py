@@ -25,6 +25,9 @@ LOG = logging.getLogger(__name__)
 # The header carrying the token (its name, not a secret).
 TOKEN_HEADER = "HTTP_X_AUTH_TOKEN"  # nosec B105
 CHALLENGE = ("WWW-Authenticate", 'Token realm="greeter"')
+# Tokens published with greeter (greeter.conf, the compose secret): anyone
+# who has read the README holds them.
+DEMO_TOKENS = frozenset({"open-sesame"})
 
 
 def _digest(token: str) -> bytes:
@@ -42,14 +45,18 @@ def load_tokens(conf: cfg.ConfigOpts) -> list[str]:
     path = conf.auth.token_file
     if path:
         try:
-            with open(path, encoding="utf-8") as token_file:
+            # utf-8-sig drops the byte-order mark some editors write.
+            with open(path, encoding="utf-8-sig") as token_file:
                 lines = token_file.read().splitlines()
         except (OSError, UnicodeDecodeError) as exc:
             reason = getattr(exc, "strerror", None) or type(exc).__name__
             raise exception.ConfigError(
                 f"cannot read [auth] token_file {path}: {reason}") from None
-        tokens.extend(line.strip() for line in lines
-                      if line.strip() and not line.startswith("#"))
+        # Strip first (indentation, the \r of a CRLF file), then skip
+        # blanks and comments, so "  # old-token" is never a token.
+        stripped = (line.strip() for line in lines)
+        tokens.extend(line for line in stripped
+                      if line and not line.startswith("#"))
     return tokens
 
 
@@ -69,6 +76,12 @@ class TokenAuth(wsgi.Middleware):
             raise exception.ConfigError(
                 "[auth] strategy = token but no token is configured: set "
                 "[auth] tokens or [auth] token_file")
+        if DEMO_TOKENS.intersection(tokens):
+            # Named, never quoted: a token does not reach a log line.
+            LOG.warning("[auth] accepts greeter's published demo token: "
+                        "anyone who has read greeter's README can call "
+                        "this API. Replace it ([auth] tokens, "
+                        "[auth] token_file) outside a demo.")
         self.digests = [_digest(token) for token in tokens]
 
     def is_valid(self, presented: str) -> bool:

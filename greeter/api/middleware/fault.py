@@ -20,8 +20,9 @@ from greeter.common import wsgi
 
 LOG = logging.getLogger(__name__)
 
-# Headers of another layer's error response worth keeping when reshaping it.
-KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
+# Headers of another layer's error response worth keeping when reshaping it
+# (lower case: header names are compared without regard to case).
+KEPT_HEADERS = frozenset({"allow", "retry-after", "www-authenticate"})
 
 
 class FaultWrapper(wsgi.Middleware):
@@ -38,6 +39,19 @@ class FaultWrapper(wsgi.Middleware):
 
         try:
             app_iter = self.application(environ, hold)
+            try:
+                # The API's answers are small: reading the body here lets
+                # an app that calls start_response only once its body is
+                # iterated (as PEP 3333 allows), or that fails while it
+                # is, still get a response in the error shape, rather
+                # than the server's bare 500 once headers have gone out.
+                body = list(app_iter)
+            finally:
+                if hasattr(app_iter, "close"):
+                    app_iter.close()
+            if not started:
+                raise RuntimeError("the app returned without starting a "
+                                   "response")
         except webob.exc.HTTPException as exc:
             response = (exc if environ.get(wsgi.ERROR_RENDERED)
                         else self.reshape(environ, exc.status_code,
@@ -52,9 +66,7 @@ class FaultWrapper(wsgi.Middleware):
             status, headers, exc_info = started
             if int(status[:3]) < 400 or environ.get(wsgi.ERROR_RENDERED):
                 start_response(status, headers, exc_info)
-                return app_iter
-            if hasattr(app_iter, "close"):
-                app_iter.close()
+                return body
             response = self.reshape(environ, int(status[:3]), headers)
         return response(environ, start_response)
 
@@ -62,7 +74,7 @@ class FaultWrapper(wsgi.Middleware):
     def reshape(environ: dict, status: int,
                 headers: Iterable[tuple[str, str]]) -> webob.exc.HTTPError:
         kept = [(name, value) for name, value in headers
-                if name.title() in KEPT_HEADERS]
+                if name.lower() in KEPT_HEADERS]
         return wsgi.error(environ, status, headers=kept)
 
 

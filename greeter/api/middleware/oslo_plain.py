@@ -10,12 +10,14 @@ only replace ``__call__`` with plain WSGI, reading their options once.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 from collections.abc import Callable
 from collections.abc import Iterable
 
 import webob
+import webob.exc
 from oslo_middleware import http_proxy_to_wsgi
 from oslo_middleware import request_id
 from oslo_middleware import sizelimit
@@ -75,20 +77,49 @@ class HTTPProxyToWSGI(http_proxy_to_wsgi.HTTPProxyToWSGI):
 
 
 class RequestBodySizeLimiter(sizelimit.RequestBodySizeLimiter):
-    """413 for a body over ``[oslo_middleware] max_request_body_size``."""
+    """413 for a body over ``[oslo_middleware] max_request_body_size``.
+
+    A body announced with Content-Length is judged by that length. A
+    chunked body announces none, and oslo's LimitingReader only counts the
+    bytes an app reads: greeter reads none, so an oversized chunked body
+    would pass. It is read here instead, at most the limit and one byte
+    more: over the limit is a 413 (and the server drops the connection
+    rather than read the rest); within it, the app reads the buffered
+    bytes as it would have read the socket's.
+    """
 
     def __init__(self, application: Callable, conf=None) -> None:
         super().__init__(application, conf)
         self.max_size = self._conf_get("max_request_body_size")
 
+    def too_large(self, environ: dict) -> webob.exc.HTTPError:
+        return wsgi.error(environ, 413, "The request body is larger than "
+                          f"{self.max_size} bytes.")
+
     def __call__(self, environ: dict, start_response: Callable) -> Iterable:
         length = environ.get("CONTENT_LENGTH", "")
         if length.isdigit():
             if int(length) > self.max_size:
-                raise wsgi.error(environ, 413, "The request body is larger "
-                                 f"than {self.max_size} bytes.")
+                raise self.too_large(environ)
+        elif "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+            body = _read_at_most(environ["wsgi.input"], self.max_size + 1)
+            if len(body) > self.max_size:
+                raise self.too_large(environ)
+            environ["wsgi.input"] = io.BytesIO(body)
         else:
-            # No length given (chunked): count the bytes as they are read.
+            # Neither: count the bytes as they are read, as oslo does.
             environ["wsgi.input"] = sizelimit.LimitingReader(
                 environ["wsgi.input"], self.max_size)
         return self.application(environ, start_response)
+
+
+def _read_at_most(stream, size: int) -> bytes:
+    """Up to ``size`` bytes of ``stream``: fewer only at its end."""
+    parts = []
+    while size > 0:
+        part = stream.read(size)
+        if not part:
+            break
+        parts.append(part)
+        size -= len(part)
+    return b"".join(parts)

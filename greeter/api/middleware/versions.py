@@ -1,10 +1,14 @@
 """Version discovery: ``GET /`` lists the API versions, OpenStack style.
 
 It sits outside the auth filter, so clients can discover the API before
-they hold a token. Every other path passes through.
+they hold a token. Every other path passes through. Links point at
+``[api] public_endpoint`` when it is set, else at the URL the request was
+sent to.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import webob
 
@@ -20,6 +24,14 @@ VERSIONS = [
 class VersionDiscovery(wsgi.Middleware):
     """Answer ``/`` with the versions document; pass everything else on."""
 
+    def __init__(self, application: Callable, conf=None) -> None:
+        super().__init__(application, conf)
+        public = self.oslo_conf.api.public_endpoint
+        # Fixed at start-up when set: a client's Host (or X-Forwarded-Host)
+        # header then cannot put its own host in the links a shared cache
+        # might keep and serve to others.
+        self.public_url = public.rstrip("/") if public else None
+
     def process_request(self, req: webob.Request) -> webob.Response | None:
         # The raw WSGI path: webob's path_info would decode it as UTF-8,
         # and a client may send any bytes.
@@ -28,7 +40,11 @@ class VersionDiscovery(wsgi.Middleware):
         if req.method not in READ_METHODS:
             raise wsgi.method_not_allowed(req.environ,
                                           ", ".join(READ_METHODS))
-        links = [{"rel": "self", "href": req.application_url + "/"}]
+        if wsgi.best_match(req.environ, (wsgi.JSON,)) is None:
+            raise wsgi.error(req.environ, 406, "This resource can be served "
+                             f"as {wsgi.JSON}.")
+        base = self.public_url or req.application_url
+        links = [{"rel": "self", "href": base + "/"}]
         return webob.Response(json_body={
             "versions": [dict(version, links=links) for version in VERSIONS],
         })

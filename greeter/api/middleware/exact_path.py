@@ -1,0 +1,25 @@
+"""Exact path: an app mounted at a path answers that path only.
+
+Paste's urlmap sends ``/healthcheck`` and everything below it to the
+healthcheck app, which answers any path alike: ``/healthcheck/anything``
+would be a 200 that a typo in a load balancer's probe never notices. This
+filter, in front of such an app, answers 404 in greeter's error shape for
+any path below the mount point.
+"""
+
+from __future__ import annotations
+
+import webob
+
+from greeter.common import wsgi
+
+
+class ExactPath(wsgi.Middleware):
+    """404 unless the request is for the mount point itself."""
+
+    def process_request(self, req: webob.Request) -> webob.Response | None:
+        # urlmap moved the mount point into SCRIPT_NAME: what is left in
+        # PATH_INFO lies below it.
+        if req.environ.get("PATH_INFO", ""):
+            return wsgi.error(req.environ, 404, "No such resource.")
+        return None

@@ -1,0 +1,42 @@
+"""WSGI apps that misbehave in ways PEP 3333 allows, or fail mid-body.
+
+A test puts them in the place of the v1 API in a copy of the shipped paste
+file, so a real greeter-api serves them behind the real filters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from collections.abc import Iterator
+
+
+def lazy(environ: dict, start_response: Callable) -> Iterator[bytes]:
+    """start_response only once the body is iterated (PEP 3333 allows)."""
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    yield b"lazy but fine\n"
+
+
+def fails_while_iterating(environ: dict,
+                          start_response: Callable) -> Iterator[bytes]:
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    yield b"half a body"
+    raise RuntimeError("broken while streaming, internal detail 42")
+
+
+def odd_status(environ: dict, start_response: Callable) -> list[bytes]:
+    start_response("499 Client Closed Request",
+                   [("Content-Type", "text/html")])
+    return [b"<html>odd</html>"]
+
+
+APPS = {"/lazy": lazy, "/fails-while-iterating": fails_while_iterating,
+        "/odd-status": odd_status}
+
+
+def factory(global_conf: dict, **local_conf: str) -> Callable:
+    """paste.app_factory: the app named by the request's path."""
+
+    def by_path(environ: dict, start_response: Callable):
+        return APPS[environ["PATH_INFO"]](environ, start_response)
+
+    return by_path

@@ -1,0 +1,37 @@
+"""greeter's formatter computes isotime exactly when a format uses it."""
+
+from __future__ import annotations
+
+import copy
+import logging
+
+from oslo_context import context
+from oslo_log import formatters
+
+from greeter.common import config
+from greeter.common import log
+
+
+def test_every_format_using_isotime(conf):
+    # With isotime in every format (the debug suffix too), the line still
+    # reads as oslo's: greeter's formatter must compute isotime for it.
+    for name in log.FORMATS:
+        conf.set_override(name, "%(isotime)s %(message)s")
+    kwargs = {"project": config.PROJECT, "version": "1",
+              "datefmt": conf.log_date_format, "config": conf}
+    oslo = formatters.ContextFormatter(**kwargs)
+    greeter = log.ContextFormatter(**kwargs)
+    assert greeter.uses_isotime
+    record = logging.getLogger("greeter.test").makeRecord(
+        "greeter.test", logging.DEBUG, __file__, 1, "isotime everywhere",
+        (), None, extra={"context": context.RequestContext(
+            request_id="req-1", overwrite=False)})
+    line = greeter.format(copy.copy(record))
+    assert line == oslo.format(copy.copy(record))
+    assert "isotime everywhere" in line
+
+
+def test_no_format_using_isotime(conf):
+    kwargs = {"project": config.PROJECT, "version": "1",
+              "datefmt": conf.log_date_format, "config": conf}
+    assert not log.ContextFormatter(**kwargs).uses_isotime

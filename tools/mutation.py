@@ -1,0 +1,306 @@
+"""Mutation testing of greeter/ with mutmut, judged by the unit and
+functional tests.
+
+    tox -e mutation                    # run, report the score, check
+    tox -e mutation -- --jobs 4        # four mutmut runs side by side
+    tox -e mutation -- --check-only    # check the last run again (no run)
+    tox -e mutation -- --retest        # test its survivors again, with
+                                       # the tests as they are now
+
+mutmut changes one small thing at a time in greeter/ (a comparison, a
+number, a string, an argument...) and runs the tests; a mutant that the
+tests still pass with has "survived". The run fails if a survivor is not
+listed in tools/mutation-equivalents.toml, each with the reason the change
+cannot be observed. Entries are keyed by file, the line as written and the
+line as mutated (not by line number or mutmut's id), so edits elsewhere in
+a file do not disturb them; an entry nothing matches any more is reported,
+so the list does not rot.
+
+mutmut edits files in place: each run works on a copy of the checkout
+(``.mutation/job-N``, with its share of greeter's modules), and puts that
+copy first on PYTHONPATH, so the greeter-api processes that the
+functional tests start run the mutated code too. The copy's tests run as
+the mutmut "runner": the unit tests first (they kill most mutants in a
+second or two), the functional tests only when the unit tests pass.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pathlib
+import shlex
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+import tomllib
+
+REPO = pathlib.Path(__file__).resolve().parent.parent
+EQUIVALENTS = REPO / "tools" / "mutation-equivalents.toml"
+COPIED = ("greeter", "tests", "etc", "tools", "pyproject.toml", "setup.cfg")
+PYTEST = [sys.executable, "-m", "pytest", "-x", "-q", "-p",
+          "no:cacheprovider"]
+# greeter/ as copied, beside the copy mutmut works on.
+PRISTINE = ".pristine"
+# The modules a copy's mutmut mutates, comma separated.
+MODULES = ".modules"
+# Seconds each suite may take, many times its usual time on a busy
+# machine: past them the mutant made the tests hang.
+UNIT_LIMIT = 300
+FUNCTIONAL_LIMIT = 1200
+KILLED = ("ok_killed", "ok_suspicious", "bad_timeout")
+SURVIVED = "bad_survived"
+
+
+def run_tests() -> int:
+    """mutmut's runner: unit tests, then functional tests.
+
+    Any failure is exit status 1: mutmut takes every other status, even
+    pytest's 2 for a module that no longer imports, for a pass.
+    """
+    for suite, limit in (("tests/unit", UNIT_LIMIT),
+                         ("tests/functional", FUNCTIONAL_LIMIT)):
+        try:
+            if subprocess.call([*PYTEST, suite], timeout=limit):
+                return 1
+        except subprocess.TimeoutExpired:
+            # A mutant that makes the tests hang (a loop that never ends)
+            # is caught too: call() has killed pytest.
+            print(f"mutation: {suite} still running after {limit}s")
+            return 1
+    return 0
+
+
+def copy_tree(workdir: pathlib.Path) -> None:
+    if workdir.exists():
+        shutil.rmtree(workdir)
+    workdir.mkdir(parents=True)
+    for name in COPIED:
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, workdir / name, ignore=shutil.
+                            ignore_patterns("__pycache__", "*.pyc"))
+        else:
+            shutil.copy2(source, workdir / name)
+    shutil.copytree(workdir / "greeter", workdir / PRISTINE / "greeter")
+
+
+def share_out(jobs: int) -> list[list[str]]:
+    """greeter's modules in ``jobs`` groups of about equal size."""
+    modules = sorted((path.stat().st_size, str(path.relative_to(REPO)))
+                     for path in (REPO / "greeter").rglob("*.py")
+                     if path.stat().st_size)
+    groups: list[list[str]] = [[] for _ in range(jobs)]
+    sizes = [0] * jobs
+    for size, module in reversed(modules):
+        smallest = sizes.index(min(sizes))
+        groups[smallest].append(module)
+        sizes[smallest] += size
+    return [group for group in groups if group]
+
+
+def run_mutmut(workdir: pathlib.Path, jobs: int) -> float:
+    """One mutmut per group of modules, each on a copy of its own."""
+    if workdir.exists():
+        shutil.rmtree(workdir)
+    started = []
+    start = time.monotonic()
+    for number, modules in enumerate(share_out(jobs)):
+        copy = workdir / f"job-{number}"
+        copy_tree(copy)
+        (copy / MODULES).write_text(",".join(modules))
+        started.append(_mutmut(copy, []))
+        print(f"mutation: job {number}: {', '.join(modules)}")
+    for process, log in started:
+        process.wait()
+        log.close()
+    return time.monotonic() - start
+
+
+def _mutmut(copy: pathlib.Path, mutant_ids: list[str]):
+    """Start mutmut on ``copy``: every mutant of its modules, or those."""
+    env = {**os.environ, "PYTHONPATH": str(copy),
+           # mutmut rewrites a file within the same second: stale
+           # bytecode would hide the mutant.
+           "PYTHONDONTWRITEBYTECODE": "1"}
+    runner = f"{sys.executable} tools/mutation.py --run-tests"
+    log = open(copy / "mutmut.log", "ab")  # noqa: SIM115
+    command = [sys.executable, "-m", "mutmut", "run", "--paths-to-mutate",
+               (copy / MODULES).read_text(), "--tests-dir", "tests",
+               "--runner", runner, "--no-progress", "--simple-output",
+               # A loaded machine slows the functional tests: a mutant is
+               # a timeout (counted as killed) only when it hangs, not
+               # when the machine is busy.
+               "--test-time-multiplier", "4", "--test-time-base", "60"]
+    if not mutant_ids:
+        return subprocess.Popen(command, cwd=copy, env=env, stdout=log,
+                                stderr=subprocess.STDOUT), log
+    # One mutant per mutmut call; the tests' baseline time is cached.
+    script = "; ".join(shlex.join([*command, mutant_id])
+                       for mutant_id in mutant_ids)
+    return subprocess.Popen(["sh", "-c", script], cwd=copy, env=env,
+                            stdout=log, stderr=subprocess.STDOUT), log
+
+
+def retest(workdir: pathlib.Path) -> float:
+    """Test the last run's unlisted survivors again with today's tests."""
+    listed = set(map(key, tomllib.loads(EQUIVALENTS.read_text()).get(
+        "equivalent", [])))
+    started = []
+    start = time.monotonic()
+    for copy in sorted(workdir.glob("job-*")):
+        shutil.rmtree(copy / "tests")
+        shutil.copytree(REPO / "tests", copy / "tests",
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        dump = subprocess.run(
+            [sys.executable, __file__, "--dump", str(copy)],
+            capture_output=True, text=True, check=True).stdout
+        ids = [mutant["pk"] for mutant in json.loads(dump)
+               if mutant["status"] == SURVIVED and key(mutant) not in listed]
+        if ids:
+            print(f"mutation: {copy.name}: testing again {len(ids)} "
+                  "survivors")
+            started.append(_mutmut(copy, [str(pk) for pk in ids]))
+    for process, log in started:
+        process.wait()
+        log.close()
+    return time.monotonic() - start
+
+
+def mutants(workdir: pathlib.Path) -> list[dict]:
+    """Every mutant of the last run: file, status, original and mutated
+    text of the lines it changed."""
+    found = []
+    for copy in sorted(workdir.glob("job-*")):
+        # mutmut binds to one cache per process: a process per copy.
+        dump = subprocess.run(
+            [sys.executable, __file__, "--dump", str(copy)],
+            capture_output=True, text=True, check=True).stdout
+        found += json.loads(dump)
+    return found
+
+
+def _mutants_of(copy: pathlib.Path) -> list[dict]:
+    db = sqlite3.connect(copy / ".mutmut-cache")
+    rows = db.execute(
+        "SELECT m.id, m.status, s.filename FROM mutant m "
+        "JOIN line l ON m.line = l.id JOIN sourcefile s "
+        "ON l.sourcefile = s.id ORDER BY s.filename, l.line_number"
+    ).fetchall()
+    db.close()
+    diff_of = _diff_reader(copy)
+    found = []
+    for pk, status, filename in rows:
+        original, mutated = diff_of(pk)
+        found.append({"id": f"{copy.name}: mutmut show {pk}", "pk": pk,
+                      "status": status, "file": filename,
+                      "line": original, "mutant": mutated})
+    return found
+
+
+def _diff_reader(copy: pathlib.Path):
+    os.chdir(copy)  # where mutmut finds its cache
+    from mutmut import cache
+
+    def diff_of(pk: int) -> tuple[str, str]:
+        # Diffed against the source as copied: mutmut may have a mutant
+        # on disk right now.
+        filename, _ = cache.filename_and_mutation_id_from_pk(pk)
+        source = (copy / PRISTINE / filename).read_text()
+        diff = cache.get_unified_diff(pk, dict_synonyms=[],
+                                      update_cache=False, source=source)
+        removed = [line[1:].strip() for line in diff.splitlines()
+                   if line.startswith("-") and not line.startswith("---")]
+        added = [line[1:].strip() for line in diff.splitlines()
+                 if line.startswith("+") and not line.startswith("+++")]
+        return " / ".join(removed), " / ".join(added)
+
+    return diff_of
+
+
+def key(entry: dict) -> tuple[str, str, str]:
+    return entry["file"], entry["line"], entry["mutant"]
+
+
+def check(workdir: pathlib.Path, seconds: float | None) -> int:
+    found = mutants(workdir)
+    if not found:
+        print("mutation: no mutants found: did mutmut run?")
+        return 1
+    listed = tomllib.loads(EQUIVALENTS.read_text()).get("equivalent", [])
+    equivalent = {key(entry): entry for entry in listed}
+    killed = [m for m in found if m["status"] in KILLED]
+    survived = [m for m in found if m["status"] == SURVIVED]
+    other = [m for m in found if m["status"] not in KILLED
+             and m["status"] != SURVIVED]
+    unexplained = [m for m in survived if key(m) not in equivalent]
+    stale = set(equivalent) - {key(m) for m in survived}
+
+    total = len(found)
+    print(f"\nmutation: {total} mutants, {len(killed)} killed "
+          f"({100 * len(killed) / total:.1f}%), {len(survived)} survived "
+          f"({len(survived) - len(unexplained)} listed as equivalent), "
+          f"{len(other)} not run")
+    listed_survivors = len(survived) - len(unexplained)
+    score = 100 * len(killed) / max(1, total - listed_survivors)
+    print(f"mutation: score with the equivalent ones set aside: "
+          f"{score:.1f}%")
+    if seconds is not None:
+        print(f"mutation: mutmut took {seconds / 60:.1f} minutes")
+    for mutant in unexplained:
+        print("\nSURVIVED, not listed in tools/mutation-equivalents.toml "
+              f"({mutant['id']}):")
+        print(_toml_entry(mutant))
+    for file, line, mutated in sorted(stale):
+        print(f"\nlisted but no longer surviving (remove it): {file}: "
+              f"{line!r} -> {mutated!r}")
+    if other:
+        print(f"\nmutants not run: {len(other)}")
+    return 1 if unexplained or other else 0
+
+
+def _toml_entry(mutant: dict) -> str:
+    return ("[[equivalent]]\n"
+            f"file = {json.dumps(mutant['file'])}\n"
+            f"line = {json.dumps(mutant['line'])}\n"
+            f"mutant = {json.dumps(mutant['mutant'])}\n"
+            'why = ""\n')
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--run-tests", action="store_true",
+                        help="run the tests (mutmut's runner)")
+    parser.add_argument("--check-only", action="store_true",
+                        help="check the last run's results, do not run")
+    parser.add_argument("--retest", action="store_true",
+                        help="test the last run's unlisted survivors "
+                             "again, with the tests as they are now")
+    parser.add_argument("--jobs", type=int, default=2,
+                        help="mutmut runs side by side, each on its own "
+                             "copy and share of the modules")
+    parser.add_argument("--dump", type=pathlib.Path,
+                        help=argparse.SUPPRESS)
+    parser.add_argument("--workdir", type=pathlib.Path,
+                        default=pathlib.Path(os.environ.get(
+                            "MUTATION_WORKDIR", REPO / ".mutation")),
+                        help="where the mutated copies live")
+    args = parser.parse_args()
+    if args.run_tests:
+        return run_tests()
+    if args.dump:
+        print(json.dumps(_mutants_of(args.dump.resolve())))
+        return 0
+    seconds = None
+    if args.retest:
+        seconds = retest(args.workdir)
+    elif not args.check_only:
+        seconds = run_mutmut(args.workdir, args.jobs)
+    return check(args.workdir, seconds)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
