@@ -97,6 +97,13 @@ class GreeterProcess:
             "--config-file", str(SHIPPED_CONF)]
         self.process: subprocess.Popen | None = None
 
+    def startup_log(self) -> str:
+        """Where gunicorn's "Listening at" line is: stdout, or log_file."""
+        log_file = self.env.get("OS_DEFAULT__LOG_FILE")
+        if log_file and os.path.exists(log_file):
+            return pathlib.Path(log_file).read_text(errors="replace")
+        return self.log()
+
     def start(self) -> GreeterProcess:
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
@@ -107,7 +114,7 @@ class GreeterProcess:
         def running_port() -> int | None:
             if self.process.poll() is not None:
                 raise RuntimeError(f"greeter-api exited: {self.log()}")
-            return listening_port(self.log)
+            return listening_port(self.startup_log)
 
         try:
             self.port = wait_for(running_port, what="greeter-api to bind")

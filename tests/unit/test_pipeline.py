@@ -12,6 +12,7 @@ import routes
 import webob
 import webob.exc
 from oslo_config import cfg
+from oslo_context import context
 
 from greeter.api import v1
 from greeter.api.middleware import exact_path
@@ -19,6 +20,7 @@ from greeter.api.middleware import oslo_plain
 from greeter.api.middleware import request_log
 from greeter.api.middleware import versions
 from greeter.common import config
+from greeter.common import context as greeter_context
 from greeter.common import log
 from greeter.common import wsgi
 
@@ -330,6 +332,10 @@ def test_route_cache_keeps_real_routes_whatever_clients_send(conf,
     def send(method: str, path: str) -> int:
         request = webob.Request.blank(path, method=method)
         request.environ["PATH_INFO"] = path
+        # A caller the policy lets in, as the context filter would make.
+        request.environ[greeter_context.CONTEXT_ENV] = \
+            context.RequestContext(roles=["reader", "member"],
+                                   project_id="project", user_id="user")
         try:
             return request.get_response(api).status_int
         except webob.exc.HTTPException as exc:

@@ -14,7 +14,7 @@ def test_settings_come_from_the_api_options(conf):
     for name, value in (("workers", 3), ("threads", 5), ("timeout", 7),
                         ("graceful_timeout", 11), ("keepalive", 2),
                         ("max_requests", 1000), ("max_requests_jitter", 50),
-                        ("worker_class", "sync")):
+                        ("worker_class", "gthread")):
         conf.set_override(name, value, group="api")
     conf.set_override("bind_host", "127.0.0.1", group="api")
     conf.set_override("bind_port", 9999, group="api")
@@ -26,7 +26,7 @@ def test_settings_come_from_the_api_options(conf):
         "bind": ["127.0.0.1:9999"], "workers": 3, "threads": 5,
         "timeout": 7, "graceful_timeout": 11, "keepalive": 2,
         "max_requests": 1000, "max_requests_jitter": 50,
-        "worker_class": "sync"}
+        "worker_class": "gthread"}
     assert settings["proc_name"] == "greeter-api"
     # No access log (the request log is one), no control socket.
     assert settings["accesslog"] is None
