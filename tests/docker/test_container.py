@@ -61,6 +61,18 @@ def ensure_base_image() -> None:
         timeout=1200)
 
 
+def free_port() -> int:
+    """A loopback port free now, for a compose file that must know its port
+    in advance (haproxy's stats, Keystone's address in greeter's config).
+
+    Another process could take it before Docker binds it; where nothing
+    else needs the number, publish on port 0 and ask `compose port`.
+    """
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 class ComposeProject:
     """One `compose -p NAME` deployment of docker-compose.yml.
 

@@ -19,9 +19,9 @@ import requests
 from tests.conftest import REPO
 from tests.docker.test_container import ComposeProject
 from tests.docker.test_container import ensure_base_image
+from tests.docker.test_container import free_port
 from tests.docker.test_container import http
 from tests.docker.test_container import run
-from tests.functional.conftest import free_port
 
 pytestmark = pytest.mark.docker
 
@@ -35,10 +35,10 @@ SERVICE_PASSWORD = "greeter-service-demo"  # nosec B105
 class KeystoneProfile(ComposeProject):
     """`compose --profile keystone -p NAME` with its own host ports."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, workdir) -> None:
         self.keystone_port = free_port()
         self.greeter_port = free_port()
-        super().__init__(name, free_port(), env={
+        super().__init__(name, workdir, env={
             "KEYSTONE_PORT": str(self.keystone_port),
             "GREETER_KEYSTONE_PORT": str(self.greeter_port)})
         self.command += ["--profile", "keystone"]
@@ -73,9 +73,10 @@ class KeystoneProfile(ComposeProject):
 
 
 @pytest.fixture(scope="module")
-def profile():
+def profile(tmp_path_factory):
     ensure_base_image()
-    project = KeystoneProfile(f"greeter-keystone-test-{os.getpid()}")
+    project = KeystoneProfile(f"greeter-keystone-test-{os.getpid()}",
+                              tmp_path_factory.mktemp("keystone-profile"))
     try:
         project.compose("up", "-d", "--build", timeout=1800)
         project.wait_healthy("keystone", "api-keystone")

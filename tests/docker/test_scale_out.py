@@ -28,8 +28,8 @@ from tests.conftest import REPO
 from tests.conftest import SHIPPED_TOKEN
 from tests.docker.test_container import compose_command
 from tests.docker.test_container import ensure_base_image
+from tests.docker.test_container import free_port
 from tests.docker.test_container import run
-from tests.functional.conftest import free_port
 
 pytestmark = pytest.mark.docker
 
