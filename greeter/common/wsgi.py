@@ -143,6 +143,10 @@ class Router:
         key = (environ["REQUEST_METHOD"], path)
         args = self._matches.get(key)
         if args is None:
+            if path.endswith("\n"):
+                # Routes' patterns end in "$", which also matches before a
+                # final newline: "/greeting/hello%0A" is no route of ours.
+                return None
             found = self.mapper.routematch(environ=environ)
             if found is None:
                 return None
