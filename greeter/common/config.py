@@ -7,9 +7,12 @@ at import time. ``list_opts`` feeds ``oslo-config-generator``.
 
 from __future__ import annotations
 
+import ast
 import configparser
 import importlib
+import importlib.util
 import os
+import sys
 from collections.abc import Callable
 from collections.abc import Sequence
 
@@ -265,8 +268,42 @@ def _one_line(exc: Exception) -> str:
     return " ".join(str(exc).split())
 
 
+def _top_level_names(module_name: str) -> set[str] | None:
+    """Names a module's source defines at its top level, without importing
+    it; None when it cannot be read that way (no source, say)."""
+    spec = importlib.util.find_spec(module_name)
+    if spec is None or not spec.origin or not spec.origin.endswith(".py"):
+        return None
+    with open(spec.origin, encoding="utf-8") as source:
+        tree = ast.parse(source.read())
+    names = set()
+    for node in tree.body:
+        if isinstance(node, (ast.ClassDef, ast.FunctionDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names.update(target.id for target in node.targets
+                         if isinstance(target, ast.Name))
+    return names
+
+
 def _check_factory(path: str, section: str, key: str, spec: str) -> None:
     module_name, _, attributes = spec.strip().partition(":")
+    if module_name not in sys.modules:
+        # Importing the factory of a pipeline another strategy uses would
+        # load its libraries in every process (keystonemiddleware and
+        # keystoneclient are a third of a worker's memory): read its
+        # source instead; paste imports the factories it builds.
+        try:
+            names = _top_level_names(module_name)
+        except ImportError:
+            names = None
+        if names is not None:
+            first = attributes.split(".")[0]
+            if first and first not in names:
+                raise exception.ConfigError(
+                    f"{path}: [{section}] {key} = {spec}: {module_name} "
+                    f"has no attribute {attributes!r}")
+            return
     try:
         target = importlib.import_module(module_name)
     except ImportError as exc:

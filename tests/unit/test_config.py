@@ -14,6 +14,7 @@ from greeter.common import config
 from greeter.common import exception
 from tests.conftest import ETC
 from tests.conftest import REPO
+from tests.conftest import SHIPPED_CONF
 from tests.conftest import SHIPPED_TOKEN
 
 
@@ -214,3 +215,20 @@ def test_sample_config_is_current(tmp_path):
     assert generated.read_text() == \
         (ETC / "greeter.conf.sample").read_text(), \
         "etc/greeter/greeter.conf.sample is stale: run tox -e genconfig"
+
+
+def test_token_strategy_does_not_load_keystonemiddleware():
+    # Checking the paste file reads the keystone pipeline's factory rather
+    # than importing it: keystonemiddleware and its clients would be a
+    # third of every worker's memory.
+    code = (
+        "import sys\n"
+        "from oslo_config import cfg\n"
+        "from greeter.common import config\n"
+        f"config.parse_args(cfg.CONF, ['--config-file', "
+        f"{str(SHIPPED_CONF)!r}])\n"
+        "config.load_paste_app(cfg.CONF)\n"
+        "print(sorted(m for m in sys.modules if m.startswith('keystone')))\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                            text=True, check=True, cwd=REPO)
+    assert result.stdout.splitlines()[-1] == "[]", result.stdout
