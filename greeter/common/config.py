@@ -7,12 +7,9 @@ at import time. ``list_opts`` feeds ``oslo-config-generator``.
 
 from __future__ import annotations
 
-import ast
 import configparser
 import importlib
-import importlib.util
 import os
-import sys
 from collections.abc import Callable
 from collections.abc import Sequence
 
@@ -268,42 +265,8 @@ def _one_line(exc: Exception) -> str:
     return " ".join(str(exc).split())
 
 
-def _top_level_names(module_name: str) -> set[str] | None:
-    """Names a module's source defines at its top level, without importing
-    it; None when it cannot be read that way (no source, say)."""
-    spec = importlib.util.find_spec(module_name)
-    if spec is None or not spec.origin or not spec.origin.endswith(".py"):
-        return None
-    with open(spec.origin, encoding="utf-8") as source:
-        tree = ast.parse(source.read())
-    names = set()
-    for node in tree.body:
-        if isinstance(node, (ast.ClassDef, ast.FunctionDef)):
-            names.add(node.name)
-        elif isinstance(node, ast.Assign):
-            names.update(target.id for target in node.targets
-                         if isinstance(target, ast.Name))
-    return names
-
-
 def _check_factory(path: str, section: str, key: str, spec: str) -> None:
     module_name, _, attributes = spec.strip().partition(":")
-    if module_name not in sys.modules:
-        # Importing the factory of a pipeline another strategy uses would
-        # load its libraries in every process (keystonemiddleware and
-        # keystoneclient are a third of a worker's memory): read its
-        # source instead; paste imports the factories it builds.
-        try:
-            names = _top_level_names(module_name)
-        except ImportError:
-            names = None
-        if names is not None:
-            first = attributes.split(".")[0]
-            if first and first not in names:
-                raise exception.ConfigError(
-                    f"{path}: [{section}] {key} = {spec}: {module_name} "
-                    f"has no attribute {attributes!r}")
-            return
     try:
         target = importlib.import_module(module_name)
     except ImportError as exc:
@@ -321,14 +284,14 @@ def _check_factory(path: str, section: str, key: str, spec: str) -> None:
         target = getattr(target, attribute)
 
 
-def check_paste_file(path: str) -> None:
+def check_paste_file(path: str, factories: bool = True) -> None:
     """ConfigError naming the fault, for a paste file paste cannot load.
 
     paste.deploy reports a file with no section header as a configparser
     traceback, and a factory that does not exist as an AttributeError
     that greeter could not tell from a bug inside a factory. Reading the
-    file first, as paste reads it, and resolving each factory it names
-    turns both into one line naming the section.
+    file first, as paste reads it, and (with ``factories``) resolving each
+    factory it names turns both into one line naming the section.
     """
     parser = configparser.RawConfigParser(strict=True)
     try:
@@ -340,6 +303,8 @@ def check_paste_file(path: str) -> None:
             "before any [section] header") from None
     except (configparser.Error, UnicodeDecodeError) as exc:
         raise exception.ConfigError(f"{path}: {_one_line(exc)}") from None
+    if not factories:
+        return
     for section in parser.sections():
         for key in PASTE_FACTORY_KEYS:
             if parser.has_option(section, key):
@@ -354,9 +319,16 @@ def load_paste_app(conf: cfg.ConfigOpts,
     around it, so the first filter listed is the first to see a request.
     """
     path = paste_config_path(conf)
-    check_paste_file(path)
+    check_paste_file(path, factories=False)
     try:
         return deploy.loadapp(f"config:{path}", name=name)
+    except (AttributeError, ImportError):
+        # A factory that does not exist, or a bug inside one. Resolving
+        # every factory tells which; only now, because it imports the
+        # pipelines of every strategy, and keystonemiddleware with its
+        # clients would be a third of each worker's memory.
+        check_paste_file(path)
+        raise
     except (LookupError, configparser.Error) as exc:
         # A section the paste file names does not exist, or paste's own
         # reading of the file failed.
