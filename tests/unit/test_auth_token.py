@@ -110,7 +110,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def keystone():
     server = StandInKeystone()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # A short poll: shutdown() waits for it.
+    thread = threading.Thread(target=server.serve_forever, args=(0.01,),
+                              daemon=True)
     thread.start()
     yield server
     server.shutdown()
