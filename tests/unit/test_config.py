@@ -165,6 +165,26 @@ def test_paste_file_naming_a_missing_filter_is_a_config_error(conf,
     assert "nosuchfilter" in str(raised.value)
 
 
+@pytest.mark.parametrize("section, key", [
+    ("app:main", "paste.app_factory"),
+    ("composite:main", "paste.composite_factory"),
+    ("filter:f", "paste.filter_factory"),
+    ("filter-app:f", "paste.filter_app_factory"),
+])
+def test_paste_file_naming_a_missing_factory_is_a_config_error(
+        conf, tmp_path, section, key):
+    # Each way paste names a factory is checked before paste loads it.
+    paste = tmp_path / "api-paste.ini"
+    spec = "greeter.api.strategy:no_such_factory"
+    paste.write_text(f"[{section}]\n{key} = {spec}\n")
+    conf.set_override("config_file", str(paste), group="paste_deploy")
+    with pytest.raises(exception.ConfigError) as raised:
+        config.load_paste_app(conf)
+    assert str(raised.value) == (
+        f"{paste}: [{section}] {key} = {spec}: greeter.api.strategy has "
+        "no attribute 'no_such_factory'")
+
+
 def test_paste_file_given_by_absolute_path(conf):
     conf.set_override("config_file", str(ETC / "api-paste.ini"),
                       group="paste_deploy")
