@@ -185,6 +185,19 @@ def test_paste_file_naming_a_missing_factory_is_a_config_error(
         "no attribute 'no_such_factory'")
 
 
+def test_paste_file_naming_a_missing_module_is_a_config_error(conf,
+                                                              tmp_path):
+    paste = tmp_path / "api-paste.ini"
+    spec = "no_such_package.api:factory"
+    paste.write_text(f"[app:main]\npaste.app_factory = {spec}\n")
+    conf.set_override("config_file", str(paste), group="paste_deploy")
+    with pytest.raises(exception.ConfigError) as raised:
+        config.load_paste_app(conf)
+    assert str(raised.value) == (
+        f"{paste}: [app:main] paste.app_factory = {spec}: no module named "
+        "'no_such_package'")
+
+
 def test_paste_file_given_by_absolute_path(conf):
     conf.set_override("config_file", str(ETC / "api-paste.ini"),
                       group="paste_deploy")
