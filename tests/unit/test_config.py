@@ -198,6 +198,25 @@ def test_paste_file_naming_a_missing_module_is_a_config_error(conf,
         "'no_such_package'")
 
 
+def test_factory_of_a_module_not_imported_is_checked_in_its_source(
+        conf, tmp_path, monkeypatch):
+    # A module no pipeline has loaded yet is read, not imported: its
+    # missing factory is still found, and the module stays unloaded.
+    (tmp_path / "unloaded_factories.py").write_text(
+        "def factory(global_conf, **local_conf):\n    pass\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    paste = tmp_path / "api-paste.ini"
+    spec = "unloaded_factories:no_such_factory"
+    paste.write_text(f"[app:main]\npaste.app_factory = {spec}\n")
+    conf.set_override("config_file", str(paste), group="paste_deploy")
+    with pytest.raises(exception.ConfigError) as raised:
+        config.load_paste_app(conf)
+    assert str(raised.value) == (
+        f"{paste}: [app:main] paste.app_factory = {spec}: unloaded_factories "
+        "has no attribute 'no_such_factory'")
+    assert "unloaded_factories" not in sys.modules
+
+
 def test_paste_file_given_by_absolute_path(conf):
     conf.set_override("config_file", str(ETC / "api-paste.ini"),
                       group="paste_deploy")
