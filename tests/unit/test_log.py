@@ -146,3 +146,13 @@ def test_time_is_formatted_anew_each_second(conf):
                         1_000_000_000.5):
             oslo_line, line = _both(pair, _record(created=created))
             assert line == oslo_line
+
+
+def test_time_is_formatted_anew_for_another_datefmt(conf):
+    # formatTime takes the format as an argument: a second's text made
+    # with one format is not the answer for another.
+    oslo, greeter = _text_formatters(conf)
+    record = _record(created=1_000_000_000.25)
+    for datefmt in ("%Y", "%H:%M:%S", "%Y"):
+        assert greeter.formatTime(record, datefmt) == \
+            oslo.formatTime(record, datefmt)
