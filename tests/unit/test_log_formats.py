@@ -58,3 +58,21 @@ def test_every_optional_key_in_both_formats(conf):
         line = greeter.format(copy.copy(record))
         assert line == oslo.format(copy.copy(record))
         assert line.endswith("|fancy keys")
+
+
+def test_context_format_without_request_id(conf):
+    # The request id picks the context format even when no format shows
+    # it.
+    conf.set_override("logging_context_format_string", "context %(message)s")
+    conf.set_override("logging_default_format_string", "default %(message)s")
+    kwargs = {"project": config.PROJECT, "version": "1",
+              "datefmt": conf.log_date_format, "config": conf}
+    oslo = formatters.ContextFormatter(**kwargs)
+    greeter = log.ContextFormatter(**kwargs)
+    record = logging.getLogger("greeter.test").makeRecord(
+        "greeter.test", logging.INFO, __file__, 1, "with a request id", (),
+        None, extra={"context": context.RequestContext(
+            request_id="req-1", overwrite=False)})
+    line = greeter.format(copy.copy(record))
+    assert line == oslo.format(copy.copy(record))
+    assert line == "context with a request id"
