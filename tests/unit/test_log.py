@@ -156,3 +156,14 @@ def test_time_is_formatted_anew_for_another_datefmt(conf):
     for datefmt in ("%Y", "%H:%M:%S", "%Y"):
         assert greeter.formatTime(record, datefmt) == \
             oslo.formatTime(record, datefmt)
+
+
+def test_a_message_its_arguments_do_not_fit_reads_as_oslos(conf):
+    # A message whose arguments do not fit its placeholders is still one
+    # line, oslo's, naming the message and the error.
+    record = logging.getLogger("greeter.test").makeRecord(
+        "greeter.test", logging.INFO, __file__, 1, "%(count)d greetings",
+        ({"count": "many"},), None, extra={"context": None})
+    oslo_line, line = _both(_text_formatters(conf), record)
+    assert line == oslo_line
+    assert "Error formatting log line msg='*(count)d greetings'" in line
