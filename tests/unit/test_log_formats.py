@@ -38,14 +38,14 @@ def test_no_format_using_isotime(conf):
 
 
 def test_every_optional_key_in_both_formats(conf):
-    # oslo fills the keys a record may lack ("fancy" keys) with "", and
-    # adds its project and version: with each of them in the default
-    # format (no context) and in the context format, the lines still read
-    # as oslo's.
+    # oslo fills the keys a record may lack ("fancy" keys) with "", the
+    # error summary with "-", and adds its project and version: with each
+    # of them in the default format (no context) and in the context
+    # format, the lines still read as oslo's.
     fancy = "|".join(f"%({key})s" for key in (
         "instance", "color", "user_identity", "resource", "user_name",
         "project_name", "global_request_id", "project", "version",
-        "message"))
+        "error_summary", "message"))
     conf.set_override("logging_default_format_string", f"default {fancy}")
     conf.set_override("logging_context_format_string", f"context {fancy}")
     kwargs = {"project": config.PROJECT, "version": "1",
