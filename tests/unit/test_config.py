@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import py_compile
 import re
 import subprocess
 import sys
@@ -215,6 +216,26 @@ def test_factory_of_a_module_not_imported_is_checked_in_its_source(
         f"{paste}: [app:main] paste.app_factory = {spec}: unloaded_factories "
         "has no attribute 'no_such_factory'")
     assert "unloaded_factories" not in sys.modules
+
+
+def test_factory_module_failing_to_import_is_not_a_config_error(
+        conf, tmp_path, monkeypatch):
+    # A module that is there but whose own import fails is a bug in it,
+    # not a mistake in the paste file: its ImportError goes on. (Without
+    # source, as here, the module is imported to be checked.)
+    source = tmp_path / "broken_factories.py"
+    source.write_text("import no_such_dependency\n")
+    py_compile.compile(str(source), cfile=str(tmp_path /
+                                              "broken_factories.pyc"))
+    source.unlink()
+    monkeypatch.syspath_prepend(str(tmp_path))
+    paste = tmp_path / "api-paste.ini"
+    paste.write_text("[app:main]\npaste.app_factory = "
+                     "broken_factories:factory\n")
+    conf.set_override("config_file", str(paste), group="paste_deploy")
+    with pytest.raises(ImportError) as raised:
+        config.load_paste_app(conf)
+    assert raised.value.name == "no_such_dependency"
 
 
 def test_paste_file_given_by_absolute_path(conf):
