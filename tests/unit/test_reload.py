@@ -343,4 +343,24 @@ def test_settings_gunicorn_refuses_fail_the_reload_not_the_master(
     assert not greeter.rebuild()
     assert greeter.app is app
     (error,) = records.at(logging.ERROR)
-    assert "gunicorn: " in error and "many" in error
+    assert error.startswith("Reload failed, still serving the previous "
+                            "configuration: gunicorn: ")
+    assert "many" in error
+
+
+def test_a_bug_while_rebuilding_fails_the_reload_not_the_master(
+        setup, monkeypatch):
+    # Not a configuration error: a bug in a factory, say. The master logs
+    # it with its traceback and keeps serving the previous pipeline.
+    files, greeter, records = setup
+    app = greeter.app
+
+    def broken(conf, name="main"):
+        raise RuntimeError("a bug in a factory")
+
+    monkeypatch.setattr(server.config, "load_paste_app", broken)
+    assert not greeter.rebuild()
+    assert greeter.app is app
+    (error,) = records.at(logging.ERROR)
+    assert error == ("Reload failed, still serving the previous "
+                     "configuration")
