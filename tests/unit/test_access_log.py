@@ -183,3 +183,91 @@ def test_silenced_request_log_writes_nothing(conf, written):
     finally:
         request_log.LOG.setLevel(level)
     assert not records and not streams[0].getvalue()
+
+
+def test_record_only_values_in_the_format_are_oslos(conf, written):
+    # Values a default format never shows are still those of the record.
+    conf.set_override("logging_context_format_string",
+                      "%(created)f %(relativeCreated)d %(args)s "
+                      "%(msecs)03d %(levelno)s %(message)s")
+    log.setup(conf, config.PROJECT)
+    stream = io.StringIO()
+    logging.getLogger().handlers[0].setStream(stream)
+    response = _hello(conf)
+    oslo_record = _as_oslo_would_make_it(written[1][-1],
+                                         context.RequestContext(
+        request_id=response.headers["x-openstack-request-id"],
+        overwrite=False))
+    assert stream.getvalue() == _oslo_text(conf, oslo_record) + "\n"
+    assert stream.getvalue().startswith(f"{NOW:f} ")
+
+
+def test_a_handlers_level_is_respected(conf, written):
+    streams, _ = written
+    root = logging.getLogger()
+    buffer = logging.handlers.BufferingHandler(10)
+    buffer.setLevel(logging.WARNING)
+    root.addHandler(buffer)
+    for handler in root.handlers:
+        handler.setLevel(logging.WARNING)
+    try:
+        _hello(conf)
+    finally:
+        root.removeHandler(buffer)
+    assert not streams[0].getvalue() and not buffer.buffer
+
+
+class _Refuse(logging.Filter):
+    def filter(self, record):
+        return False
+
+
+def test_a_handlers_filter_is_respected(conf, written):
+    streams, _ = written
+    logging.getLogger().handlers[0].addFilter(_Refuse())
+    _hello(conf)
+    assert not streams[0].getvalue()
+
+
+@pytest.mark.parametrize("change", ["filter", "handler", "propagate"])
+def test_greeters_own_loggers_are_respected(conf, written, change):
+    # A filter or handler on a logger between the request log's and the
+    # root, or one that does not propagate: the logging tree decides.
+    streams, _ = written
+    between = logging.getLogger("greeter.api")
+    buffer = logging.handlers.BufferingHandler(10)
+    refuse = _Refuse()
+    if change == "filter":
+        request_log.LOG.addFilter(refuse)
+    elif change == "handler":
+        between.addHandler(buffer)
+    else:
+        between.propagate = False
+    try:
+        response = _hello(conf)
+    finally:
+        request_log.LOG.removeFilter(refuse)
+        between.removeHandler(buffer)
+        between.propagate = True
+    req_id = response.headers["x-openstack-request-id"]
+    if change == "handler":
+        (record,) = buffer.buffer
+        assert record.context["request_id"] == req_id
+        assert req_id in streams[0].getvalue()
+    else:
+        assert not streams[0].getvalue()
+
+
+def test_a_moved_watched_log_file_is_reopened(conf, tmp_path):
+    # oslo.log watches log_file (log_rotation_type none): after logrotate
+    # moves the file, the next line goes to a new file at its path.
+    log_file = tmp_path / "greeter-api.log"
+    conf.set_override("log_file", str(log_file))
+    log.setup(conf, config.PROJECT)
+    app = config.load_paste_app(conf)
+    first = _hello(conf, app=app).headers["x-openstack-request-id"]
+    log_file.rename(tmp_path / "greeter-api.log.1")
+    second = _hello(conf, app=app).headers["x-openstack-request-id"]
+    assert first in (tmp_path / "greeter-api.log.1").read_text()
+    assert second in log_file.read_text()
+    assert first not in log_file.read_text()

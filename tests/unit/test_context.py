@@ -9,6 +9,7 @@ import pytest
 import webob
 from keystoneauth1 import loading as ks_loading
 from oslo_config import cfg
+from oslo_middleware import request_id
 
 from greeter.api.middleware import context as context_filters
 from greeter.common import config
@@ -16,11 +17,20 @@ from greeter.common import context
 from greeter.common import exception
 from tests.conftest import SHIPPED_CONF
 
-FORGED = {"X-Roles": "admin", "X-Role": "admin", "X-User-Id": "admin",
-          "X-User": "admin", "X-Project-Id": "p1", "X-Tenant-Id": "p1",
-          "X-Identity-Status": "Confirmed", "X-Is-Admin-Project": "True",
-          "OpenStack-System-Scope": "all", "X-Service-Roles": "service",
-          "X-Domain-Id": "default"}
+# Every identity header keystonemiddleware sets or oslo.context reads, as
+# a client could forge them.
+_FIELDS = ("User-Id", "User-Name", "User-Domain-Id", "User-Domain-Name",
+           "Project-Id", "Project-Name", "Project-Domain-Id",
+           "Project-Domain-Name", "Domain-Id", "Domain-Name", "Roles")
+FORGED = {
+    **{f"X-{field}": "admin" for field in _FIELDS},
+    **{f"X-Service-{field}": "service" for field in _FIELDS},
+    "X-Identity-Status": "Confirmed",
+    "X-Service-Identity-Status": "Confirmed",
+    "X-Is-Admin-Project": "True", "OpenStack-System-Scope": "all",
+    "X-Service-Catalog": "[]", "X-Service-Token": "forged",
+    "X-User": "admin", "X-Role": "admin", "X-Tenant": "p1",
+    "X-Tenant-Id": "p1", "X-Tenant-Name": "p1"}
 
 
 class Recorder:
@@ -44,6 +54,19 @@ def test_static_context_drops_identity_headers_and_uses_token_roles(conf):
     assert ctx.roles == ["reader"]
     assert (ctx.user_id, ctx.project_id, ctx.system_scope) == \
         (None, None, None)
+    assert ctx.is_admin_project is False
+
+
+def test_static_context_carries_the_request_ids(conf):
+    # The request_id filter's ids, set before this filter runs.
+    inner = Recorder()
+    request = webob.Request.blank("/")
+    request.environ[request_id.ENV_REQUEST_ID] = "req-local"
+    request.environ[request_id.GLOBAL_REQ_ID] = "req-global"
+    request.get_response(context_filters.StaticContext(inner))
+    ctx = inner.environ[context.CONTEXT_ENV]
+    assert (ctx.request_id, ctx.global_request_id) == \
+        ("req-local", "req-global")
 
 
 def test_keystone_context_reads_confirmed_identity(conf):
@@ -68,7 +91,9 @@ def test_keystone_context_refuses_unconfirmed_identity(conf, status):
     response = webob.Request.blank("/", headers=headers).get_response(
         context_filters.KeystoneContext(inner))
     assert response.status_int == 401
-    assert response.json["errors"][0]["code"] == exception.AUTH_INVALID
+    (error,) = response.json["errors"]
+    assert error["code"] == exception.AUTH_INVALID
+    assert error["detail"] == "The X-Auth-Token is missing or not valid."
     assert not hasattr(inner, "environ")
 
 

@@ -146,3 +146,49 @@ def test_time_is_formatted_anew_each_second(conf):
                         1_000_000_000.5):
             oslo_line, line = _both(pair, _record(created=created))
             assert line == oslo_line
+
+
+def test_time_is_formatted_anew_for_another_datefmt(conf):
+    # formatTime takes the format as an argument: a second's text made
+    # with one format is not the answer for another.
+    oslo, greeter = _text_formatters(conf)
+    record = _record(created=1_000_000_000.25)
+    for datefmt in ("%Y", "%H:%M:%S", "%Y"):
+        assert greeter.formatTime(record, datefmt) == \
+            oslo.formatTime(record, datefmt)
+
+
+def test_a_message_its_arguments_do_not_fit_reads_as_oslos(conf):
+    # A message whose arguments do not fit its placeholders is still one
+    # line, oslo's, naming the message and the error.
+    record = logging.getLogger("greeter.test").makeRecord(
+        "greeter.test", logging.INFO, __file__, 1, "%(count)d greetings",
+        ({"count": "many"},), None, extra={"context": None})
+    oslo_line, line = _both(_text_formatters(conf), record)
+    assert line == oslo_line
+    assert "Error formatting log line msg='*(count)d greetings'" in line
+
+
+@pytest.mark.parametrize("extra, context_kwargs", [
+    ({"instance": {"uuid": "i-1"}}, {}),
+    ({"instance": "not a mapping"}, {}),
+    ({"instance_uuid": "i-2"}, {}),
+    ({}, {"instance": "i-3"}),
+    ({}, {"instance_uuid": "i-4"}),
+    ({}, {"resource_uuid": "r-1"}),
+])
+def test_instance_lines_read_as_oslos(conf, extra, context_kwargs):
+    # oslo's instance prefix, from the record or from its context.
+    conf.set_override("logging_context_format_string",
+                      "%(instance)s%(message)s")
+    record_context = context.RequestContext(request_id="req-1",
+                                            overwrite=False)
+    # Services' own contexts (nova's, say) carry an instance.
+    for name, value in context_kwargs.items():
+        setattr(record_context, name, value)
+    record = logging.getLogger("greeter.test").makeRecord(
+        "greeter.test", logging.INFO, __file__, 1, "an instance", (), None,
+        extra={"context": record_context, **extra})
+    oslo_line, line = _both(_text_formatters(conf), record)
+    assert line == oslo_line
+    assert line.startswith("[instance: ") or line.startswith("not a")

@@ -35,3 +35,46 @@ def test_no_format_using_isotime(conf):
     kwargs = {"project": config.PROJECT, "version": "1",
               "datefmt": conf.log_date_format, "config": conf}
     assert not log.ContextFormatter(**kwargs).uses_isotime
+
+
+def test_every_optional_key_in_both_formats(conf):
+    # oslo fills the keys a record may lack ("fancy" keys) with "", the
+    # error summary with "-", and adds its project and version: with each
+    # of them in the default format (no context) and in the context
+    # format, the lines still read as oslo's.
+    fancy = "|".join(f"%({key})s" for key in (
+        "instance", "color", "user_identity", "resource", "user_name",
+        "project_name", "global_request_id", "project", "version",
+        "error_summary", "message"))
+    conf.set_override("logging_default_format_string", f"default {fancy}")
+    conf.set_override("logging_context_format_string", f"context {fancy}")
+    kwargs = {"project": config.PROJECT, "version": "1",
+              "datefmt": conf.log_date_format, "config": conf}
+    oslo = formatters.ContextFormatter(**kwargs)
+    greeter = log.ContextFormatter(**kwargs)
+    for request_context in (None, context.RequestContext(
+            request_id="req-1", user_id="u1", overwrite=False)):
+        record = logging.getLogger("greeter.test").makeRecord(
+            "greeter.test", logging.INFO, __file__, 1, "fancy keys", (),
+            None, extra={"context": request_context})
+        line = greeter.format(copy.copy(record))
+        assert line == oslo.format(copy.copy(record))
+        assert line.endswith("|fancy keys")
+
+
+def test_context_format_without_request_id(conf):
+    # The request id picks the context format even when no format shows
+    # it.
+    conf.set_override("logging_context_format_string", "context %(message)s")
+    conf.set_override("logging_default_format_string", "default %(message)s")
+    kwargs = {"project": config.PROJECT, "version": "1",
+              "datefmt": conf.log_date_format, "config": conf}
+    oslo = formatters.ContextFormatter(**kwargs)
+    greeter = log.ContextFormatter(**kwargs)
+    record = logging.getLogger("greeter.test").makeRecord(
+        "greeter.test", logging.INFO, __file__, 1, "with a request id", (),
+        None, extra={"context": context.RequestContext(
+            request_id="req-1", overwrite=False)})
+    line = greeter.format(copy.copy(record))
+    assert line == oslo.format(copy.copy(record))
+    assert line == "context with a request id"

@@ -70,12 +70,40 @@ def test_policy_file_overrides_a_default(conf, tmp_path):
         enforcer.authorize("greeting:hello", ctx("reader"))
 
 
-def test_broken_policy_file_is_a_config_error(conf, tmp_path):
+@pytest.mark.parametrize("text, reason", [
+    ('"greeting:hello": "rule:no_such_rule"\n', "not well defined"),
+    ('"greeting:hello": [unclosed\n', "while parsing"),
+])
+def test_broken_policy_file_is_a_config_error(conf, tmp_path, text, reason):
     policy_file = tmp_path / "policy.yaml"
-    policy_file.write_text('"greeting:hello": "rule:no_such_rule"\n')
+    policy_file.write_text(text)
     conf.set_override("policy_file", str(policy_file), group="oslo_policy")
-    with pytest.raises(exception.ConfigError, match="policy_file"):
+    with pytest.raises(exception.ConfigError) as error:
         policy.Enforcer(conf)
+    assert str(error.value).startswith("[oslo_policy] policy_file: ")
+    assert reason in str(error.value)
+
+
+def test_the_target_is_the_callers_own_user_and_project(conf, tmp_path):
+    # An operator's rule may compare the caller with the target: the
+    # target holds the caller's own user and project ids.
+    policy_file = tmp_path / "policy.yaml"
+    policy_file.write_text(
+        '"greeting:hello": "user_id:%(user_id)s"\n'
+        '"greeting:goodbye": "project_id:%(project_id)s"\n')
+    conf.set_override("policy_file", str(policy_file), group="oslo_policy")
+    enforcer = policy.Enforcer(conf)
+    enforcer.authorize("greeting:hello", ctx())
+    enforcer.authorize("greeting:goodbye", ctx())
+
+
+def test_remembered_decisions_are_bounded(enforcer):
+    # One decision per distinct caller: a caller more than the bound
+    # starts the memory afresh rather than growing it.
+    for number in range(policy.MAX_DECISIONS + 1):
+        enforcer.authorize("greeting:hello",
+                           ctx("reader", project_id=f"p{number}"))
+        assert len(enforcer._decisions) <= policy.MAX_DECISIONS
 
 
 def test_sample_policy_is_current(tmp_path):

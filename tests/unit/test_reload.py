@@ -4,6 +4,7 @@ as they are now, or nothing changes; and the options' readable errors."""
 from __future__ import annotations
 
 import logging
+import logging.handlers
 
 import pytest
 import webob
@@ -260,10 +261,16 @@ def test_sync_workers_get_one_thread(setup):
 
 def test_gunicorn_lines_go_to_oslo_log(setup):
     _, greeter, _ = setup
-    gunicorn_log = server.OsloLogger(greeter.cfg)
-    assert gunicorn_log.error_log.propagate
-    assert not [h for h in gunicorn_log.error_log.handlers
-                if getattr(h, "_gunicorn", False)]
+    # A handler someone else put on gunicorn's logger stays: only
+    # gunicorn's own are replaced by oslo.log's.
+    others = logging.handlers.BufferingHandler(1)
+    logging.getLogger("gunicorn.error").addHandler(others)
+    try:
+        gunicorn_log = server.OsloLogger(greeter.cfg)
+        assert gunicorn_log.error_log.propagate
+        assert gunicorn_log.error_log.handlers == [others]
+    finally:
+        logging.getLogger("gunicorn.error").removeHandler(others)
 
 
 @pytest.mark.parametrize("content, expected", [
@@ -331,4 +338,24 @@ def test_settings_gunicorn_refuses_fail_the_reload_not_the_master(
     assert not greeter.rebuild()
     assert greeter.app is app
     (error,) = records.at(logging.ERROR)
-    assert "gunicorn: " in error and "many" in error
+    assert error.startswith("Reload failed, still serving the previous "
+                            "configuration: gunicorn: ")
+    assert "many" in error
+
+
+def test_a_bug_while_rebuilding_fails_the_reload_not_the_master(
+        setup, monkeypatch):
+    # Not a configuration error: a bug in a factory, say. The master logs
+    # it with its traceback and keeps serving the previous pipeline.
+    files, greeter, records = setup
+    app = greeter.app
+
+    def broken(conf, name="main"):
+        raise RuntimeError("a bug in a factory")
+
+    monkeypatch.setattr(server.config, "load_paste_app", broken)
+    assert not greeter.rebuild()
+    assert greeter.app is app
+    (error,) = records.at(logging.ERROR)
+    assert error == ("Reload failed, still serving the previous "
+                     "configuration")
