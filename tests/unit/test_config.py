@@ -174,13 +174,12 @@ def test_paste_file_naming_a_missing_filter_is_a_config_error(conf,
 ])
 def test_paste_file_naming_a_missing_factory_is_a_config_error(
         conf, tmp_path, section, key):
-    # Each way paste names a factory is checked before paste loads it.
+    # Each way paste names a factory is resolved by the check.
     paste = tmp_path / "api-paste.ini"
     spec = "greeter.api.strategy:no_such_factory"
     paste.write_text(f"[{section}]\n{key} = {spec}\n")
-    conf.set_override("config_file", str(paste), group="paste_deploy")
     with pytest.raises(exception.ConfigError) as raised:
-        config.load_paste_app(conf)
+        config.check_paste_file(str(paste))
     assert str(raised.value) == (
         f"{paste}: [{section}] {key} = {spec}: greeter.api.strategy has "
         "no attribute 'no_such_factory'")
@@ -199,30 +198,10 @@ def test_paste_file_naming_a_missing_module_is_a_config_error(conf,
         "'no_such_package'")
 
 
-def test_factory_of_a_module_not_imported_is_checked_in_its_source(
-        conf, tmp_path, monkeypatch):
-    # A module no pipeline has loaded yet is read, not imported: its
-    # missing factory is still found, and the module stays unloaded.
-    (tmp_path / "unloaded_factories.py").write_text(
-        "def factory(global_conf, **local_conf):\n    pass\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    paste = tmp_path / "api-paste.ini"
-    spec = "unloaded_factories:no_such_factory"
-    paste.write_text(f"[app:main]\npaste.app_factory = {spec}\n")
-    conf.set_override("config_file", str(paste), group="paste_deploy")
-    with pytest.raises(exception.ConfigError) as raised:
-        config.load_paste_app(conf)
-    assert str(raised.value) == (
-        f"{paste}: [app:main] paste.app_factory = {spec}: unloaded_factories "
-        "has no attribute 'no_such_factory'")
-    assert "unloaded_factories" not in sys.modules
-
-
 def test_factory_module_failing_to_import_is_not_a_config_error(
         conf, tmp_path, monkeypatch):
     # A module that is there but whose own import fails is a bug in it,
-    # not a mistake in the paste file: its ImportError goes on. (Without
-    # source, as here, the module is imported to be checked.)
+    # not a mistake in the paste file: its ImportError goes on.
     source = tmp_path / "broken_factories.py"
     source.write_text("import no_such_dependency\n")
     py_compile.compile(str(source), cfile=str(tmp_path /
