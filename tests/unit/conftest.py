@@ -1,9 +1,14 @@
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 import webob
+from keystoneauth1 import loading as ks_loading
+from oslo_config import cfg
 
 from greeter.common import config
+from tests.conftest import SHIPPED_CONF
 from tests.conftest import SHIPPED_TOKEN
 
 
@@ -27,3 +32,29 @@ def call(app):
         return request.get_response(app)
 
     return _call
+
+
+@pytest.fixture
+def keystone_conf(conf, tmp_path):
+    """cfg.CONF with strategy keystone and ``[keystone_authtoken]``.
+
+    keystonemiddleware registers the password plugin's options (auth_url
+    required) on the ConfigOpts when the filter is built: they are
+    unregistered afterwards, so that later tests parse without them.
+    """
+    def _parse(**settings: str) -> cfg.ConfigOpts:
+        path = tmp_path / "keystone.conf"
+        path.write_text("[auth]\nstrategy = keystone\n[keystone_authtoken]\n"
+                        + "".join(f"{key} = {value}\n"
+                                  for key, value in settings.items()))
+        conf.clear()
+        config.parse_args(conf, ["--config-file", str(SHIPPED_CONF),
+                                 "--config-file", str(path)])
+        return conf
+
+    yield _parse
+    conf.reset()
+    conf.clear()
+    for opt in ks_loading.get_auth_plugin_conf_options("password"):
+        with contextlib.suppress(cfg.NoSuchOptError):
+            conf.unregister_opt(opt, group="keystone_authtoken")

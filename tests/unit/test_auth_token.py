@@ -8,7 +8,6 @@ answers played by a small server on loopback.
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import http.server
 import json
@@ -17,12 +16,9 @@ import threading
 
 import pytest
 import webob
-from keystoneauth1 import loading as ks_loading
-from oslo_config import cfg
 
 from greeter.common import config
 from greeter.common import exception
-from tests.conftest import SHIPPED_CONF
 
 SERVICE_TOKEN = "service-token"  # nosec B105
 GOOD_TOKEN = "good-token"  # nosec B105
@@ -120,30 +116,19 @@ def keystone():
 
 
 @pytest.fixture
-def keystone_app(conf, tmp_path):
+def keystone_app(keystone_conf):
     """The keystone strategy's pipeline, its service user at ``url``."""
     def _build(url: str, **settings: str):
-        path = tmp_path / "keystone.conf"
-        values = {"www_authenticate_uri": f"{url}/v3",
-                  "auth_type": "password", "auth_url": f"{url}/v3",
-                  "username": "greeter", "password": "secret",
-                  "user_domain_id": "default", "project_name": "service",
-                  "project_domain_id": "default",
-                  "http_request_max_retries": "0", **settings}
-        path.write_text("[auth]\nstrategy = keystone\n[keystone_authtoken]\n"
-                        + "".join(f"{key} = {value}\n"
-                                  for key, value in values.items()))
-        conf.clear()
-        config.parse_args(conf, ["--config-file", str(SHIPPED_CONF),
-                                 "--config-file", str(path)])
-        return config.load_paste_app(conf)
+        service_user = {
+            "www_authenticate_uri": f"{url}/v3", "auth_type": "password",
+            "auth_url": f"{url}/v3", "username": "greeter",
+            "password": "secret", "user_domain_id": "default",
+            "project_name": "service", "project_domain_id": "default",
+            "http_request_max_retries": "0"}
+        return config.load_paste_app(keystone_conf(
+            **{**service_user, **settings}))
 
-    yield _build
-    conf.reset()
-    conf.clear()
-    for opt in ks_loading.get_auth_plugin_conf_options("password"):
-        with contextlib.suppress(cfg.NoSuchOptError):
-            conf.unregister_opt(opt, group="keystone_authtoken")
+    return _build
 
 
 def _hello(app, token: str) -> webob.Response:

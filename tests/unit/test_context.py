@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
 import pathlib
 
 import pytest
 import webob
-from keystoneauth1 import loading as ks_loading
-from oslo_config import cfg
 from oslo_middleware import request_id
 
 from greeter.api.middleware import context as context_filters
 from greeter.common import config
 from greeter.common import context
 from greeter.common import exception
-from tests.conftest import SHIPPED_CONF
 
 # Every identity header keystonemiddleware sets or oslo.context reads, as
 # a client could forge them.
@@ -107,32 +103,6 @@ def test_strategy_picks_the_pipeline(conf):
 SERVICE_USER = {"www_authenticate_uri": "http://keystone.test/v3",
                 "auth_type": "password", "auth_url": "http://127.0.0.1:9/v3",
                 "username": "greeter", "password": "secret"}
-
-
-@pytest.fixture
-def keystone_conf(conf, tmp_path):
-    """cfg.CONF with strategy keystone and ``[keystone_authtoken]``.
-
-    keystonemiddleware registers the password plugin's options (auth_url
-    required) on the ConfigOpts when the filter is built: they are
-    unregistered afterwards, so that later tests parse without them.
-    """
-    def _parse(**settings: str) -> cfg.ConfigOpts:
-        path = tmp_path / "keystone.conf"
-        path.write_text("[auth]\nstrategy = keystone\n[keystone_authtoken]\n"
-                        + "".join(f"{key} = {value}\n"
-                                  for key, value in settings.items()))
-        conf.clear()
-        config.parse_args(conf, ["--config-file", str(SHIPPED_CONF),
-                                 "--config-file", str(path)])
-        return conf
-
-    yield _parse
-    conf.reset()
-    conf.clear()
-    for opt in ks_loading.get_auth_plugin_conf_options("password"):
-        with contextlib.suppress(cfg.NoSuchOptError):
-            conf.unregister_opt(opt, group="keystone_authtoken")
 
 
 def test_keystone_strategy_builds_auth_token(keystone_conf):
