@@ -7,6 +7,7 @@ response, and ``error`` renders every error in one shape.
 
 from __future__ import annotations
 
+import functools
 import http
 import json
 from collections.abc import Callable
@@ -44,6 +45,14 @@ def best_match(environ: Mapping[str, Any],
     header = environ.get("HTTP_ACCEPT")
     if not header:
         return offers[0]
+    return _preferred(header, tuple(offers))
+
+
+# Clients send the same few Accept headers again and again, and parsing
+# one is most of a request's cost: the answers are remembered, in a
+# bounded cache so that endless new headers cannot grow it.
+@functools.lru_cache(maxsize=256)
+def _preferred(header: str, offers: tuple[str, ...]) -> str | None:
     acceptable = create_accept_header(header).acceptable_offers(offers)
     return acceptable[0][0] if acceptable else None
 

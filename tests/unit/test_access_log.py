@@ -258,16 +258,25 @@ def test_greeters_own_loggers_are_respected(conf, written, change):
         assert not streams[0].getvalue()
 
 
-def test_a_moved_watched_log_file_is_reopened(conf, tmp_path):
+def test_a_moved_watched_log_file_is_reopened(conf, tmp_path, monkeypatch):
     # oslo.log watches log_file (log_rotation_type none): after logrotate
-    # moves the file, the next line goes to a new file at its path.
+    # moves the file, lines go to a new file at its path once the access
+    # log has looked again; the lines in between go to the moved file.
+    moment = [1000.0]
+    monkeypatch.setattr(access_log, "monotonic", lambda: moment[0])
     log_file = tmp_path / "greeter-api.log"
+    moved = tmp_path / "greeter-api.log.1"
     conf.set_override("log_file", str(log_file))
     log.setup(conf, config.PROJECT)
     app = config.load_paste_app(conf)
     first = _hello(conf, app=app).headers["x-openstack-request-id"]
-    log_file.rename(tmp_path / "greeter-api.log.1")
-    second = _hello(conf, app=app).headers["x-openstack-request-id"]
-    assert first in (tmp_path / "greeter-api.log.1").read_text()
-    assert second in log_file.read_text()
+    log_file.rename(moved)
+    moment[0] += access_log.ROTATION_CHECK_INTERVAL / 2
+    between = _hello(conf, app=app).headers["x-openstack-request-id"]
+    moment[0] += access_log.ROTATION_CHECK_INTERVAL / 2
+    after = _hello(conf, app=app).headers["x-openstack-request-id"]
+    assert first in moved.read_text()
+    assert between in moved.read_text()
+    assert after in log_file.read_text()
+    assert after not in moved.read_text()
     assert first not in log_file.read_text()

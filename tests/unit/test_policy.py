@@ -183,3 +183,23 @@ def test_policy_file_change_applies_once_the_decision_expires(
     monkeypatch.setattr(policy.time, "monotonic", lambda: later)
     with pytest.raises(exception.PolicyNotAuthorizedError):
         enforcer.authorize("greeting:hello", ctx("reader"))
+
+
+def test_caller_key_reads_every_policy_value():
+    """The remembered decisions are keyed by every value oslo.policy sees:
+    a value left out would let one caller's decision answer another."""
+    values = ctx("reader").to_policy_values()
+    assert set(policy.SCALAR_POLICY_ATTRIBUTES) | set(
+        policy.LIST_POLICY_ATTRIBUTES) == set(values)
+    base = ctx("reader", user_domain_id="d1")
+    for name in values:
+        changed = ctx("reader", user_domain_id="d1")
+        setattr(changed, name, ["other"] if name in
+                policy.LIST_POLICY_ATTRIBUTES else "other")
+        assert policy.caller_key(changed) != policy.caller_key(base), name
+
+
+def test_a_caller_with_other_roles_is_decided_afresh(enforcer):
+    enforcer.authorize("greeting:hello", ctx("reader"))
+    with pytest.raises(exception.PolicyNotAuthorizedError):
+        enforcer.authorize("greeting:hello", ctx())
