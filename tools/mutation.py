@@ -88,11 +88,14 @@ def copy_tree(workdir: pathlib.Path) -> None:
     shutil.copytree(workdir / "greeter", workdir / PRISTINE / "greeter")
 
 
-def share_out(jobs: int) -> list[list[str]]:
-    """greeter's modules in ``jobs`` groups of about equal size."""
+def share_out(jobs: int, chosen: list[str] | None = None
+              ) -> list[list[str]]:
+    """greeter's modules (or those chosen) in ``jobs`` groups of about
+    equal size."""
+    paths = ([REPO / module for module in chosen] if chosen
+             else (REPO / "greeter").rglob("*.py"))
     modules = sorted((path.stat().st_size, str(path.relative_to(REPO)))
-                     for path in (REPO / "greeter").rglob("*.py")
-                     if path.stat().st_size)
+                     for path in paths if path.stat().st_size)
     groups: list[list[str]] = [[] for _ in range(jobs)]
     sizes = [0] * jobs
     for size, module in reversed(modules):
@@ -102,13 +105,14 @@ def share_out(jobs: int) -> list[list[str]]:
     return [group for group in groups if group]
 
 
-def run_mutmut(workdir: pathlib.Path, jobs: int) -> float:
+def run_mutmut(workdir: pathlib.Path, jobs: int,
+               chosen: list[str] | None = None) -> float:
     """One mutmut per group of modules, each on a copy of its own."""
     if workdir.exists():
         shutil.rmtree(workdir)
     started = []
     start = time.monotonic()
-    for number, modules in enumerate(share_out(jobs)):
+    for number, modules in enumerate(share_out(jobs, chosen)):
         copy = workdir / f"job-{number}"
         copy_tree(copy)
         (copy / MODULES).write_text(",".join(modules))
@@ -270,6 +274,18 @@ def _toml_entry(mutant: dict) -> str:
             'why = ""\n')
 
 
+def _modules(value: str) -> list[str]:
+    modules = [module.strip() for module in value.split(",")
+               if module.strip()]
+    for module in modules:
+        path = REPO / module
+        if (path.suffix != ".py" or not path.is_file()
+                or not path.resolve().is_relative_to(REPO / "greeter")):
+            raise argparse.ArgumentTypeError(
+                f"{module}: not a module of greeter/")
+    return modules
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--run-tests", action="store_true",
@@ -282,6 +298,10 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=2,
                         help="mutmut runs side by side, each on its own "
                              "copy and share of the modules")
+    parser.add_argument("--modules", type=_modules,
+                        help="mutate only these modules (comma "
+                             "separated paths, e.g. "
+                             "greeter/common/exception.py)")
     parser.add_argument("--dump", type=pathlib.Path,
                         help=argparse.SUPPRESS)
     parser.add_argument("--workdir", type=pathlib.Path,
@@ -298,7 +318,7 @@ def main() -> int:
     if args.retest:
         seconds = retest(args.workdir)
     elif not args.check_only:
-        seconds = run_mutmut(args.workdir, args.jobs)
+        seconds = run_mutmut(args.workdir, args.jobs, args.modules)
     return check(args.workdir, seconds)
 
 
