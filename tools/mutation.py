@@ -3,6 +3,8 @@ functional tests.
 
     tox -e mutation                    # run, report the score, check
     tox -e mutation -- --jobs 4        # four mutmut runs side by side
+    tox -e mutation -- --modules greeter/common/log.py,greeter/policy.py
+                                       # only these modules' mutants
     tox -e mutation -- --check-only    # check the last run again (no run)
     tox -e mutation -- --retest        # test its survivors again, with
                                        # the tests as they are now
@@ -20,16 +22,25 @@ mutmut edits files in place: each run works on a copy of the checkout
 (``.mutation/job-N``, with its share of greeter's modules), and puts that
 copy first on PYTHONPATH, so the greeter-api processes that the
 functional tests start run the mutated code too. The copy's tests run as
-the mutmut "runner": the unit tests first (they kill most mutants in a
-second or two), the functional tests only when the unit tests pass.
+the mutmut "runner": the unit tests first, the functional tests only when
+the unit tests pass, each suite under -x (the first failure kills the
+mutant). The runner finds the mutated module (the copy keeps greeter/ as
+copied beside it) and runs first, in each suite, the test files that name
+it (by dotted name, path, import, or a file name holding its name), then
+those that name the modules importing it, nearest first, then the rest:
+most mutants die in their own module's tests within a second or two. A
+survivor still runs every test of both suites, so the order changes the
+time, never the verdict.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
 import pathlib
+import re
 import shlex
 import shutil
 import sqlite3
@@ -40,6 +51,8 @@ import tomllib
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 EQUIVALENTS = REPO / "tools" / "mutation-equivalents.toml"
+UNIT = "tests/unit"
+FUNCTIONAL = "tests/functional"
 COPIED = ("greeter", "tests", "etc", "tools", "pyproject.toml", "setup.cfg")
 PYTEST = [sys.executable, "-m", "pytest", "-x", "-q", "-p",
           "no:cacheprovider"]
@@ -56,15 +69,23 @@ SURVIVED = "bad_survived"
 
 
 def run_tests() -> int:
-    """mutmut's runner: unit tests, then functional tests.
+    """mutmut's runner: unit tests, then functional tests, each suite's
+    files related to the mutated module first.
 
-    Any failure is exit status 1: mutmut takes every other status, even
-    pytest's 2 for a module that no longer imports, for a pass.
+    A killed mutant usually fails one of its module's own tests: run
+    first, under -x, they end the run within seconds. A survivor still
+    runs every test of both suites, so the verdict is the same in any
+    order. Any failure is exit status 1: mutmut takes every other
+    status, even pytest's 2 for a module that no longer imports, for a
+    pass.
     """
-    for suite, limit in (("tests/unit", UNIT_LIMIT),
-                         ("tests/functional", FUNCTIONAL_LIMIT)):
+    copy = pathlib.Path.cwd()
+    mutated = mutated_modules(copy)
+    for suite, limit in ((UNIT, UNIT_LIMIT),
+                         (FUNCTIONAL, FUNCTIONAL_LIMIT)):
+        files = in_order(copy, suite, mutated)
         try:
-            if subprocess.call([*PYTEST, suite], timeout=limit):
+            if subprocess.call([*PYTEST, *files], timeout=limit):
                 return 1
         except subprocess.TimeoutExpired:
             # A mutant that makes the tests hang (a loop that never ends)
@@ -72,6 +93,87 @@ def run_tests() -> int:
             print(f"mutation: {suite} still running after {limit}s")
             return 1
     return 0
+
+
+def mutated_modules(copy: pathlib.Path) -> list[str]:
+    """The dotted names of the modules mutmut has changed right now (none
+    on its first run, without mutations): where greeter/ differs from the
+    copy kept beside it."""
+    return [_dotted(path.relative_to(copy))
+            for path in sorted((copy / "greeter").rglob("*.py"))
+            if path.read_bytes() != (copy / PRISTINE / path.relative_to(
+                copy)).read_bytes()]
+
+
+def in_order(copy: pathlib.Path, suite: str, mutated: list[str]
+             ) -> list[str]:
+    """Every test file of ``suite`` (as pytest names them by default),
+    those related to a mutated module first: those that name it, then
+    those that name a module importing it, nearest first."""
+    files = sorted({path.relative_to(copy).as_posix()
+                    for pattern in ("test_*.py", "*_test.py")
+                    for path in (copy / suite).rglob(pattern)})
+    distance = _import_distance(copy, mutated)
+    sources = {name: (copy / name).read_text() for name in files}
+
+    def rank(name: str) -> float:
+        return min((near for module, near in distance.items()
+                    if _names(name, sources[name], module)),
+                   default=float("inf"))
+
+    return sorted(files, key=rank)  # stable: the rest stay sorted
+
+
+def _import_distance(copy: pathlib.Path, mutated: list[str]
+                     ) -> dict[str, int]:
+    """The mutated modules (0) and greeter's modules that import them,
+    directly (1) or through others (2, 3...)."""
+    importers: dict[str, set[str]] = {}
+    for path in (copy / "greeter").rglob("*.py"):
+        importer = _dotted(path.relative_to(copy))
+        for node in ast.walk(ast.parse(path.read_bytes())):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                # ``from greeter.common import config`` imports
+                # greeter.common.config, or a name of greeter.common.
+                names = [node.module, *(f"{node.module}.{alias.name}"
+                                        for alias in node.names)]
+            else:
+                continue
+            for name in names:
+                importers.setdefault(name, set()).add(importer)
+    distance = dict.fromkeys(mutated, 0)
+    nearest = list(mutated)
+    while nearest:
+        farther = []
+        for module in nearest:
+            for importer in importers.get(module, ()):
+                if importer not in distance:
+                    distance[importer] = distance[module] + 1
+                    farther.append(importer)
+        nearest = farther
+    return distance
+
+
+def _names(test_file: str, source: str, module: str) -> bool:
+    """Whether a test file is about ``module``: its source names it
+    (dotted, as a path, or imported from its package), or its file
+    name holds the module's own name (test_fault.py, fault.py)."""
+    package, _, name = module.rpartition(".")
+    return bool(
+        re.search(rf"{re.escape(module)}\b", source)
+        or re.search(rf"{re.escape(module.replace('.', '/'))}\b", source)
+        or re.search(rf"^from {re.escape(package)} import {name}\b",
+                     source, re.MULTILINE)
+        or name in pathlib.PurePath(test_file).stem.removeprefix("test_"))
+
+
+def _dotted(path: pathlib.Path) -> str:
+    """greeter/common/log.py as greeter.common.log, a package as its
+    __init__.py."""
+    parts = path.with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
 def copy_tree(workdir: pathlib.Path) -> None:
@@ -241,7 +343,10 @@ def check(workdir: pathlib.Path, seconds: float | None) -> int:
     other = [m for m in found if m["status"] not in KILLED
              and m["status"] != SURVIVED]
     unexplained = [m for m in survived if key(m) not in equivalent]
-    stale = set(equivalent) - {key(m) for m in survived}
+    # Only the modules this run mutated (all, unless --modules).
+    stale = ({entry for entry in equivalent
+              if entry[0] in {m["file"] for m in found}}
+             - {key(m) for m in survived})
 
     total = len(found)
     print(f"\nmutation: {total} mutants, {len(killed)} killed "
