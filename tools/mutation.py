@@ -60,6 +60,8 @@ PYTEST = [sys.executable, "-m", "pytest", "-x", "-q", "-p",
 PRISTINE = ".pristine"
 # The modules a copy's mutmut mutates, comma separated.
 MODULES = ".modules"
+# Each runner call's time, mutated module and verdict.
+RUNNER_LOG = "runner.log"
 # Seconds each suite may take, many times its usual time on a busy
 # machine: past them the mutant made the tests hang.
 UNIT_LIMIT = 300
@@ -80,19 +82,29 @@ def run_tests() -> int:
     pass.
     """
     copy = pathlib.Path.cwd()
+    start = time.monotonic()
     mutated = mutated_modules(copy)
+    verdict = _run_suites(copy, mutated)
+    # How long each mutant took, and what killed it: where time goes.
+    with open(copy / RUNNER_LOG, "a") as log:
+        log.write(f"{time.monotonic() - start:6.1f}s "
+                  f"{','.join(mutated) or '(not mutated)'} {verdict}\n")
+    return 0 if verdict == "survived" else 1
+
+
+def _run_suites(copy: pathlib.Path, mutated: list[str]) -> str:
     for suite, limit in ((UNIT, UNIT_LIMIT),
                          (FUNCTIONAL, FUNCTIONAL_LIMIT)):
         files = in_order(copy, suite, mutated)
         try:
             if subprocess.call([*PYTEST, *files], timeout=limit):
-                return 1
+                return f"killed by {suite}"
         except subprocess.TimeoutExpired:
             # A mutant that makes the tests hang (a loop that never ends)
             # is caught too: call() has killed pytest.
             print(f"mutation: {suite} still running after {limit}s")
-            return 1
-    return 0
+            return f"killed: {suite} hung"
+    return "survived"
 
 
 def mutated_modules(copy: pathlib.Path) -> list[str]:
