@@ -37,7 +37,9 @@ from __future__ import annotations
 
 import argparse
 import ast
+import difflib
 import json
+import keyword
 import os
 import pathlib
 import re
@@ -84,7 +86,7 @@ def run_tests() -> int:
     copy = pathlib.Path.cwd()
     start = time.monotonic()
     mutated = mutated_modules(copy)
-    verdict = _run_suites(copy, mutated)
+    verdict = _run_suites(copy, mutated, mutated_words(copy))
     # How long each mutant took, and what killed it: where time goes.
     with open(copy / RUNNER_LOG, "a") as log:
         log.write(f"{time.monotonic() - start:6.1f}s "
@@ -92,10 +94,11 @@ def run_tests() -> int:
     return 0 if verdict == "survived" else 1
 
 
-def _run_suites(copy: pathlib.Path, mutated: list[str]) -> str:
+def _run_suites(copy: pathlib.Path, mutated: list[str],
+                words: set[str]) -> str:
     for suite, limit in ((UNIT, UNIT_LIMIT),
                          (FUNCTIONAL, FUNCTIONAL_LIMIT)):
-        files = in_order(copy, suite, mutated)
+        files = in_order(copy, suite, mutated, words)
         try:
             if subprocess.call([*PYTEST, *files], timeout=limit):
                 return f"killed by {suite}"
@@ -117,21 +120,48 @@ def mutated_modules(copy: pathlib.Path) -> list[str]:
                 copy)).read_bytes()]
 
 
-def in_order(copy: pathlib.Path, suite: str, mutated: list[str]
-             ) -> list[str]:
+def mutated_words(copy: pathlib.Path) -> set[str]:
+    """The names and string constants of the lines mutmut has changed,
+    as written: a test that checks such a constant (an error code, a
+    message) may well not name the module it comes from."""
+    words = set()
+    for path in (copy / "greeter").rglob("*.py"):
+        pristine = copy / PRISTINE / path.relative_to(copy)
+        if path.read_bytes() == pristine.read_bytes():
+            continue
+        for line in difflib.unified_diff(
+                pristine.read_text().splitlines(),
+                path.read_text().splitlines(), n=0, lineterm=""):
+            if line.startswith("-") and not line.startswith("---"):
+                words.update(re.findall(r"[A-Za-z_]\w{3,}", line))
+                words.update(quoted for _, quoted in re.findall(
+                    r"""(["'])(.{4,}?)\1""", line))
+    return words - set(keyword.kwlist)
+
+
+def in_order(copy: pathlib.Path, suite: str, mutated: list[str],
+             words: set[str] = frozenset()) -> list[str]:
     """Every test file of ``suite`` (as pytest names them by default),
-    those related to a mutated module first: those that name it, then
-    those that name a module importing it, nearest first."""
+    those most related to the mutation first: those holding a word of
+    the mutated line that few of the suite's files hold, then those that
+    name the mutated module, then those that name a module importing it,
+    nearest first."""
     files = sorted({path.relative_to(copy).as_posix()
                     for pattern in ("test_*.py", "*_test.py")
                     for path in (copy / suite).rglob(pattern)})
     distance = _import_distance(copy, mutated)
     sources = {name: (copy / name).read_text() for name in files}
 
-    def rank(name: str) -> float:
-        return min((near for module, near in distance.items()
-                    if _names(name, sources[name], module)),
-                   default=float("inf"))
+    # Words most files hold ("self", "status") say nothing.
+    rare = {word for word in words
+            if sum(word in source for source in sources.values())
+            <= len(files) // 2}
+
+    def rank(name: str) -> tuple[bool, float]:
+        return (not any(word in sources[name] for word in rare),
+                min((near for module, near in distance.items()
+                     if _names(name, sources[name], module)),
+                    default=float("inf")))
 
     return sorted(files, key=rank)  # stable: the rest stay sorted
 
