@@ -26,13 +26,14 @@ the mutmut "runner": the unit tests first, the functional tests only when
 the unit tests pass, each suite under -x (the first failure kills the
 mutant). The runner finds the mutated module and line (the copy keeps
 greeter/ as copied beside it) and runs first, in each suite, the test
-files holding a word of that line that few test files hold (a name, an
-error code, a message), then those that name the module (by dotted name,
-path, import, or a file name holding its name), then those that name the
-modules importing it, nearest first, then the rest: most mutants die
-within a second or two. A survivor still runs every test of both suites,
-so the order changes the time, never the verdict. Each runner call's
-time and verdict go to the copy's runner.log.
+files holding a word the mutation changed (a name, an error code, a
+message) that few test files hold, the rarer the sooner, then those that
+name the module (by dotted name, path, import, or a file name holding
+its name), then those that name the modules importing it, nearest
+first, then the rest: most mutants die within a second or two. A
+survivor still runs every test of both suites, so the order changes the
+time, never the verdict. Each runner call's time and verdict go to the
+copy's runner.log.
 """
 
 from __future__ import annotations
@@ -132,10 +133,11 @@ def mutated_modules(copy: pathlib.Path) -> list[str]:
 
 
 def mutated_words(copy: pathlib.Path) -> set[str]:
-    """The names and string constants of the lines mutmut has changed,
-    as written: a test that checks such a constant (an error code, a
-    message) may well not name the module it comes from."""
-    words = set()
+    """The names and string constants the mutation took away from the
+    lines mutmut has changed (or, when it changed a number or an
+    operator, all of theirs): a test that checks such a constant (an
+    error code, a message) may well not name its module."""
+    removed, added = set(), set()
     for path in (copy / "greeter").rglob("*.py"):
         pristine = copy / PRISTINE / path.relative_to(copy)
         if path.read_bytes() == pristine.read_bytes():
@@ -144,9 +146,16 @@ def mutated_words(copy: pathlib.Path) -> set[str]:
                 pristine.read_text().splitlines(),
                 path.read_text().splitlines(), n=0, lineterm=""):
             if line.startswith("-") and not line.startswith("---"):
-                words.update(re.findall(r"[A-Za-z_]\w{3,}", line))
-                words.update(quoted for _, quoted in re.findall(
-                    r"""(["'])(.{4,}?)\1""", line))
+                removed |= _words(line)
+            elif line.startswith("+") and not line.startswith("+++"):
+                added |= _words(line)
+    return (removed - added) or removed
+
+
+def _words(line: str) -> set[str]:
+    words = set(re.findall(r"[A-Za-z_]\w{3,}", line))
+    words.update(quoted for _, quoted in re.findall(
+        r"""(["'])(.{4,}?)\1""", line))
     return words - set(keyword.kwlist)
 
 
@@ -163,13 +172,16 @@ def in_order(copy: pathlib.Path, suite: str, mutated: list[str],
     distance = _import_distance(copy, mutated)
     sources = {name: (copy / name).read_text() for name in files}
 
-    # Words most files hold ("self", "status") say nothing.
-    rare = {word for word in words
-            if sum(word in source for source in sources.values())
-            <= len(files) // 2}
+    # The fewer files hold a word, the more it says of those that do;
+    # words most files hold ("self", "status") say nothing.
+    holders = {word: sum(word in source for source in sources.values())
+               for word in words}
+    rare = {word: 1 / count for word, count in holders.items()
+            if 0 < count <= len(files) // 2}
 
-    def rank(name: str) -> tuple[bool, float]:
-        return (not any(word in sources[name] for word in rare),
+    def rank(name: str) -> tuple[float, float]:
+        return (-sum(weight for word, weight in rare.items()
+                     if word in sources[name]),
                 min((near for module, near in distance.items()
                      if _names(name, sources[name], module)),
                     default=float("inf")))
