@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import difflib
 import json
 import keyword
@@ -77,12 +78,12 @@ SURVIVED = "bad_survived"
 
 def run_tests() -> int:
     """mutmut's runner: unit tests, then functional tests, each suite's
-    files related to the mutated module first.
+    files most related to the mutation first.
 
-    A killed mutant usually fails one of its module's own tests: run
-    first, under -x, they end the run within seconds. A survivor still
-    runs every test of both suites, so the verdict is the same in any
-    order. Any failure is exit status 1: mutmut takes every other
+    A killed mutant usually fails a test about the line or module it
+    changed: run first, under -x, they end the run within seconds. A
+    survivor still runs every test of both suites, so the verdict is the
+    same in any order. Any failure is exit status 1: mutmut takes every other
     status, even pytest's 2 for a module that no longer imports, for a
     pass.
     """
@@ -96,7 +97,7 @@ def run_tests() -> int:
         mutated, words = [], set()
     verdict = _run_suites(copy, mutated, words)
     # How long each mutant took, and what killed it: where time goes.
-    with open(copy / RUNNER_LOG, "a") as log:
+    with contextlib.suppress(OSError), open(copy / RUNNER_LOG, "a") as log:
         log.write(f"{time.monotonic() - start:6.1f}s "
                   f"{','.join(mutated) or '(not mutated)'} {verdict}\n")
     return 0 if verdict == "survived" else 1
@@ -175,10 +176,10 @@ def _words(line: str) -> set[str]:
 def in_order(copy: pathlib.Path, suite: str, mutated: list[str],
              words: set[str] = frozenset()) -> list[str]:
     """Every test file of ``suite`` (as pytest names them by default),
-    those most related to the mutation first: those holding a word of
-    the mutated line that few of the suite's files hold, then those that
-    name the mutated module, then those that name a module importing it,
-    nearest first."""
+    those most related to the mutation first: those holding the words it
+    changed that few of the suite's files hold, then those that name the
+    mutated module, then those that name a module importing it, nearest
+    first."""
     files = sorted({path.relative_to(copy).as_posix()
                     for pattern in ("test_*.py", "*_test.py")
                     for path in (copy / suite).rglob(pattern)})
