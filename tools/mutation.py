@@ -3,6 +3,8 @@ functional tests.
 
     tox -e mutation                    # run, report the score, check
     tox -e mutation -- --jobs 4        # four mutmut runs side by side
+    tox -e mutation -- --modules greeter/common/log.py,greeter/policy.py
+                                       # only these modules' mutants
     tox -e mutation -- --check-only    # check the last run again (no run)
     tox -e mutation -- --retest        # test its survivors again, with
                                        # the tests as they are now
@@ -20,16 +22,31 @@ mutmut edits files in place: each run works on a copy of the checkout
 (``.mutation/job-N``, with its share of greeter's modules), and puts that
 copy first on PYTHONPATH, so the greeter-api processes that the
 functional tests start run the mutated code too. The copy's tests run as
-the mutmut "runner": the unit tests first (they kill most mutants in a
-second or two), the functional tests only when the unit tests pass.
+the mutmut "runner": the unit tests first, the functional tests only when
+the unit tests pass, each suite under -x (the first failure kills the
+mutant). The runner finds the mutated module and line (the copy keeps
+greeter/ as copied beside it) and runs first, in each suite, the test
+files holding a word the mutation changed (a name, an error code, a
+message) that few test files hold, the rarer the sooner, then those that
+name the module (by dotted name, path, import, or a file name holding
+its name), then those that name the modules importing it, nearest
+first, then the rest: most mutants die within a second or two. A
+survivor still runs every test of both suites, so the order changes the
+time, never the verdict. Each runner call's time and verdict go to the
+copy's runner.log.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
+import contextlib
+import difflib
 import json
+import keyword
 import os
 import pathlib
+import re
 import shlex
 import shutil
 import sqlite3
@@ -40,6 +57,8 @@ import tomllib
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 EQUIVALENTS = REPO / "tools" / "mutation-equivalents.toml"
+UNIT = "tests/unit"
+FUNCTIONAL = "tests/functional"
 COPIED = ("greeter", "tests", "etc", "tools", "pyproject.toml", "setup.cfg")
 PYTEST = [sys.executable, "-m", "pytest", "-x", "-q", "-p",
           "no:cacheprovider"]
@@ -47,6 +66,8 @@ PYTEST = [sys.executable, "-m", "pytest", "-x", "-q", "-p",
 PRISTINE = ".pristine"
 # The modules a copy's mutmut mutates, comma separated.
 MODULES = ".modules"
+# Each runner call's time, mutated module and verdict.
+RUNNER_LOG = "runner.log"
 # Seconds each suite may take, many times its usual time on a busy
 # machine: past them the mutant made the tests hang.
 UNIT_LIMIT = 300
@@ -56,22 +77,183 @@ SURVIVED = "bad_survived"
 
 
 def run_tests() -> int:
-    """mutmut's runner: unit tests, then functional tests.
+    """mutmut's runner: unit tests, then functional tests, each suite's
+    files most related to the mutation first.
 
-    Any failure is exit status 1: mutmut takes every other status, even
-    pytest's 2 for a module that no longer imports, for a pass.
+    A killed mutant usually fails a test about the line or module it
+    changed: run first, under -x, they end the run within seconds. A
+    survivor still runs every test of both suites, so the verdict is the
+    same in any order. Any failure is exit status 1: mutmut takes every other
+    status, even pytest's 2 for a module that no longer imports, for a
+    pass.
     """
-    for suite, limit in (("tests/unit", UNIT_LIMIT),
-                         ("tests/functional", FUNCTIONAL_LIMIT)):
+    copy = pathlib.Path.cwd()
+    start = time.monotonic()
+    try:
+        mutated, words = mutated_modules(copy), mutated_words(copy)
+    except Exception as error:  # noqa: BLE001
+        # The order only saves time: it must never decide a verdict.
+        print(f"mutation: tests in their usual order: {error}")
+        mutated, words = [], set()
+    verdict = _run_suites(copy, mutated, words)
+    # How long each mutant took, and what killed it: where time goes.
+    with contextlib.suppress(OSError), open(copy / RUNNER_LOG, "a") as log:
+        log.write(f"{time.monotonic() - start:6.1f}s "
+                  f"{','.join(mutated) or '(not mutated)'} {verdict}\n")
+    return 0 if verdict == "survived" else 1
+
+
+def _run_suites(copy: pathlib.Path, mutated: list[str],
+                words: set[str]) -> str:
+    for suite, limit in ((UNIT, UNIT_LIMIT),
+                         (FUNCTIONAL, FUNCTIONAL_LIMIT)):
         try:
-            if subprocess.call([*PYTEST, suite], timeout=limit):
-                return 1
+            files = in_order(copy, suite, mutated, words)
+        except Exception as error:  # noqa: BLE001
+            print(f"mutation: {suite} in its usual order: {error}")
+            files = [suite]
+        try:
+            if subprocess.call([*PYTEST, *files], timeout=limit):
+                return f"killed by {suite}"
         except subprocess.TimeoutExpired:
             # A mutant that makes the tests hang (a loop that never ends)
             # is caught too: call() has killed pytest.
             print(f"mutation: {suite} still running after {limit}s")
-            return 1
-    return 0
+            return f"killed: {suite} hung"
+    return "survived"
+
+
+def mutated_modules(copy: pathlib.Path) -> list[str]:
+    """The dotted names of the modules mutmut has changed right now (none
+    on its first run, without mutations): where greeter/ differs from the
+    copy kept beside it."""
+    return [_dotted(path.relative_to(copy))
+            for path in sorted((copy / "greeter").rglob("*.py"))
+            if path.read_bytes() != (copy / PRISTINE / path.relative_to(
+                copy)).read_bytes()]
+
+
+def mutated_words(copy: pathlib.Path) -> set[str]:
+    """The names and string constants the mutation took away from the
+    lines mutmut has changed (or, when it changed a number or an
+    operator, all of theirs): a test that checks such a constant (an
+    error code, a message) may well not name its module."""
+    removed, added, constants = set(), set(), {}
+    for path in (copy / "greeter").rglob("*.py"):
+        pristine = copy / PRISTINE / path.relative_to(copy)
+        if path.read_bytes() == pristine.read_bytes():
+            continue
+        constants.update(_string_constants(pristine))
+        for line in difflib.unified_diff(
+                pristine.read_text().splitlines(),
+                path.read_text().splitlines(), n=0, lineterm=""):
+            if line.startswith("-") and not line.startswith("---"):
+                removed |= _words(line)
+            elif line.startswith("+") and not line.startswith("+++"):
+                added |= _words(line)
+    words = (removed - added) or removed
+    # A test checks an error code's value, not the name it has here.
+    return words | {constants[word] for word in words if word in constants}
+
+
+def _string_constants(module: pathlib.Path) -> dict[str, str]:
+    """A module's ``NAME = "text"`` assignments."""
+    return {node.targets[0].id: node.value.value
+            for node in ast.parse(module.read_bytes()).body
+            if isinstance(node, ast.Assign) and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)}
+
+
+def _words(line: str) -> set[str]:
+    words = set(re.findall(r"[A-Za-z_]\w{3,}", line))
+    words.update(quoted for _, quoted in re.findall(
+        r"""(["'])(.{4,}?)\1""", line))
+    return words - set(keyword.kwlist)
+
+
+def in_order(copy: pathlib.Path, suite: str, mutated: list[str],
+             words: set[str] = frozenset()) -> list[str]:
+    """Every test file of ``suite`` (as pytest names them by default),
+    those most related to the mutation first: those holding the words it
+    changed that few of the suite's files hold, then those that name the
+    mutated module, then those that name a module importing it, nearest
+    first."""
+    files = sorted({path.relative_to(copy).as_posix()
+                    for pattern in ("test_*.py", "*_test.py")
+                    for path in (copy / suite).rglob(pattern)})
+    distance = _import_distance(copy, mutated)
+    sources = {name: (copy / name).read_text() for name in files}
+
+    # The fewer files hold a word, the more it says of those that do;
+    # words most files hold ("self", "status") say nothing.
+    holders = {word: sum(word in source for source in sources.values())
+               for word in words}
+    rare = {word: 1 / count for word, count in holders.items()
+            if 0 < count <= len(files) // 2}
+
+    def rank(name: str) -> tuple[float, float]:
+        return (-sum(weight for word, weight in rare.items()
+                     if word in sources[name]),
+                min((near for module, near in distance.items()
+                     if _names(name, sources[name], module)),
+                    default=float("inf")))
+
+    return sorted(files, key=rank)  # stable: the rest stay sorted
+
+
+def _import_distance(copy: pathlib.Path, mutated: list[str]
+                     ) -> dict[str, int]:
+    """The mutated modules (0) and greeter's modules that import them,
+    directly (1) or through others (2, 3...), as copied: a mutant does
+    not change what imports what."""
+    importers: dict[str, set[str]] = {}
+    for path in (copy / PRISTINE / "greeter").rglob("*.py"):
+        importer = _dotted(path.relative_to(copy / PRISTINE))
+        for node in ast.walk(ast.parse(path.read_bytes())):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                # ``from greeter.common import config`` imports
+                # greeter.common.config, or a name of greeter.common.
+                names = [node.module, *(f"{node.module}.{alias.name}"
+                                        for alias in node.names)]
+            else:
+                continue
+            for name in names:
+                importers.setdefault(name, set()).add(importer)
+    distance = dict.fromkeys(mutated, 0)
+    nearest = list(mutated)
+    while nearest:
+        farther = []
+        for module in nearest:
+            for importer in importers.get(module, ()):
+                if importer not in distance:
+                    distance[importer] = distance[module] + 1
+                    farther.append(importer)
+        nearest = farther
+    return distance
+
+
+def _names(test_file: str, source: str, module: str) -> bool:
+    """Whether a test file is about ``module``: its source names it
+    (dotted, as a path, or imported from its package), or its file
+    name holds the module's own name (test_fault.py, fault.py)."""
+    package, _, name = module.rpartition(".")
+    return bool(
+        re.search(rf"{re.escape(module)}\b", source)
+        or re.search(rf"{re.escape(module.replace('.', '/'))}\b", source)
+        or re.search(rf"^from {re.escape(package)} import {name}\b",
+                     source, re.MULTILINE)
+        or name in pathlib.PurePath(test_file).stem.removeprefix("test_"))
+
+
+def _dotted(path: pathlib.Path) -> str:
+    """greeter/common/log.py as greeter.common.log, a package as its
+    __init__.py."""
+    parts = path.with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
 def copy_tree(workdir: pathlib.Path) -> None:
@@ -88,11 +270,14 @@ def copy_tree(workdir: pathlib.Path) -> None:
     shutil.copytree(workdir / "greeter", workdir / PRISTINE / "greeter")
 
 
-def share_out(jobs: int) -> list[list[str]]:
-    """greeter's modules in ``jobs`` groups of about equal size."""
+def share_out(jobs: int, chosen: list[str] | None = None
+              ) -> list[list[str]]:
+    """greeter's modules (or those chosen) in ``jobs`` groups of about
+    equal size."""
+    paths = ([REPO / module for module in chosen] if chosen
+             else (REPO / "greeter").rglob("*.py"))
     modules = sorted((path.stat().st_size, str(path.relative_to(REPO)))
-                     for path in (REPO / "greeter").rglob("*.py")
-                     if path.stat().st_size)
+                     for path in paths if path.stat().st_size)
     groups: list[list[str]] = [[] for _ in range(jobs)]
     sizes = [0] * jobs
     for size, module in reversed(modules):
@@ -102,13 +287,14 @@ def share_out(jobs: int) -> list[list[str]]:
     return [group for group in groups if group]
 
 
-def run_mutmut(workdir: pathlib.Path, jobs: int) -> float:
+def run_mutmut(workdir: pathlib.Path, jobs: int,
+               chosen: list[str] | None = None) -> float:
     """One mutmut per group of modules, each on a copy of its own."""
     if workdir.exists():
         shutil.rmtree(workdir)
     started = []
     start = time.monotonic()
-    for number, modules in enumerate(share_out(jobs)):
+    for number, modules in enumerate(share_out(jobs, chosen)):
         copy = workdir / f"job-{number}"
         copy_tree(copy)
         (copy / MODULES).write_text(",".join(modules))
@@ -237,7 +423,10 @@ def check(workdir: pathlib.Path, seconds: float | None) -> int:
     other = [m for m in found if m["status"] not in KILLED
              and m["status"] != SURVIVED]
     unexplained = [m for m in survived if key(m) not in equivalent]
-    stale = set(equivalent) - {key(m) for m in survived}
+    # Only the modules this run mutated (all, unless --modules).
+    stale = ({entry for entry in equivalent
+              if entry[0] in {m["file"] for m in found}}
+             - {key(m) for m in survived})
 
     total = len(found)
     print(f"\nmutation: {total} mutants, {len(killed)} killed "
@@ -270,6 +459,18 @@ def _toml_entry(mutant: dict) -> str:
             'why = ""\n')
 
 
+def _modules(value: str) -> list[str]:
+    modules = [module.strip() for module in value.split(",")
+               if module.strip()]
+    for module in modules:
+        path = REPO / module
+        if (path.suffix != ".py" or not path.is_file()
+                or not path.resolve().is_relative_to(REPO / "greeter")):
+            raise argparse.ArgumentTypeError(
+                f"{module}: not a module of greeter/")
+    return modules
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--run-tests", action="store_true",
@@ -282,6 +483,10 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=2,
                         help="mutmut runs side by side, each on its own "
                              "copy and share of the modules")
+    parser.add_argument("--modules", type=_modules,
+                        help="mutate only these modules (comma "
+                             "separated paths, e.g. "
+                             "greeter/common/exception.py)")
     parser.add_argument("--dump", type=pathlib.Path,
                         help=argparse.SUPPRESS)
     parser.add_argument("--workdir", type=pathlib.Path,
@@ -298,7 +503,7 @@ def main() -> int:
     if args.retest:
         seconds = retest(args.workdir)
     elif not args.check_only:
-        seconds = run_mutmut(args.workdir, args.jobs)
+        seconds = run_mutmut(args.workdir, args.jobs, args.modules)
     return check(args.workdir, seconds)
 
 
