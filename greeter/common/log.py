@@ -259,6 +259,8 @@ class _Moment:
 
     def __init__(self, created: float) -> None:
         self.created = created
+        # Read by formatTime when log_date_format is empty.
+        self.msecs = int((created - int(created)) * 1000) + 0.0
 
 
 # A %-format placeholder with a key, or an escaped percent sign.

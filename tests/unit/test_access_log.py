@@ -129,6 +129,23 @@ def test_custom_formats_are_oslos(conf, written, fmt):
     assert stream.getvalue() == _oslo_text(conf, oslo_record) + "\n"
 
 
+@pytest.mark.parametrize("date_format", ["%d/%m %H:%M:%S", ""])
+def test_date_formats_are_oslos(conf, written, date_format):
+    # An empty log_date_format is logging's own default, with milliseconds.
+    conf.set_override("log_date_format", date_format)
+    log.setup(conf, config.PROJECT)
+    handler = logging.getLogger().handlers[0]
+    stream = io.StringIO()
+    handler.setStream(stream)
+    response = _hello(conf)
+    assert response.status_int == 200
+    oslo_record = _as_oslo_would_make_it(written[1][-1],
+                                         context.RequestContext(
+        request_id=response.headers["x-openstack-request-id"],
+        overwrite=False))
+    assert stream.getvalue() == _oslo_text(conf, oslo_record) + "\n"
+
+
 def test_json_line_is_oslos(conf, written):
     conf.set_override("use_json", True)
     log.setup(conf, config.PROJECT)
