@@ -211,10 +211,17 @@ class AccessLog:
                 else:
                     line = formatter.format(self.record(
                         level, msg, args, context, now))
-            except (TypeError, KeyError, ValueError):
-                # A format this path cannot fill: the formatter's way.
-                line = formatter.format(self.record(level, msg, args,
-                                                    context, now))
+            except Exception:
+                # A format this path cannot fill: the formatter's way; and
+                # if that fails too (a format naming a value no record
+                # has), logging's way: the handler reports it on stderr,
+                # the request is served.
+                failed = self.record(level, msg, args, context, now)
+                try:
+                    line = formatter.format(failed)
+                except Exception:
+                    handler.handleError(failed)
+                    continue
             with handler.lock:
                 try:
                     if check_rotation and isinstance(

@@ -146,6 +146,17 @@ def test_date_formats_are_oslos(conf, written, date_format):
     assert stream.getvalue() == _oslo_text(conf, oslo_record) + "\n"
 
 
+def test_a_format_that_cannot_be_filled_does_not_fail_the_request(
+        conf, capsys):
+    # As with any record: the handler reports it, the request is served.
+    conf.set_override("logging_context_format_string",
+                      "%(no_such_value)s %(message)s")
+    log.setup(conf, config.PROJECT)
+    response = _hello(conf)
+    assert response.status_int == 200
+    assert "no_such_value" in capsys.readouterr().err
+
+
 def test_json_line_is_oslos(conf, written):
     conf.set_override("use_json", True)
     log.setup(conf, config.PROJECT)
