@@ -119,6 +119,10 @@ def test_debug_line_is_oslos(conf, written):
     "%(asctime)s %(project)s %(version)s 100%% %(color)s%(instance)s "
     "%(process)5d %(funcName)s:%(lineno)d %(threadName)s %(msg)s "
     "%(user_name)s %(resource)s %(global_request_id)s %(message)s",
+    # Each value a line's own path fills only for formats that show it.
+    *[f"%({name})s %(message)s" for name in (
+        "msg", "created", "args", "relativeCreated", "thread", "threadName",
+        "isotime")],
 ])
 def test_custom_formats_are_oslos(conf, written, fmt, monkeypatch):
     # Filled by the access line's own path, not the formatter's.
