@@ -359,3 +359,33 @@ def test_a_bug_while_rebuilding_fails_the_reload_not_the_master(
     (error,) = records.at(logging.ERROR)
     assert error == ("Reload failed, still serving the previous "
                      "configuration")
+
+
+def test_the_reload_line_names_every_file_and_change(tmp_path, monkeypatch):
+    for variable in ("OS_API__BIND_PORT", "OS_API__BIND_HOST"):
+        monkeypatch.delenv(variable, raising=False)
+    conf = cfg.CONF
+    conf.reset()
+    conf.clear()
+    files = Setup(tmp_path)
+    extra = tmp_path / "extra.conf"
+    extra.write_text("[api]\nworkers = 2\n")
+    config.parse_args(conf, ["--config-file", str(files.path),
+                             "--config-file", str(extra)])
+    records = Records()
+    logging.getLogger("greeter.common.server").addHandler(records)
+    try:
+        greeter = server.GreeterServer(config.load_paste_app(conf), conf)
+        files.write(name="Reloaded")
+        extra.write_text("[api]\nworkers = 3\n")
+        assert greeter.rebuild()
+    finally:
+        logging.getLogger("greeter.common.server").removeHandler(records)
+        conf.reset()
+        conf.clear()
+    (info,) = records.at(logging.INFO)
+    assert info.startswith(f"Reloaded the configuration ({files.path}, "
+                           f"{extra}); pipeline rebuilt; changed: ")
+    changes = info.partition("changed: ")[2].split("; ")
+    assert sorted(changes) == ["[api] workers = 3 (was 2)",
+                               "[greeting] name = 'Reloaded' (was 'Phred')"]
