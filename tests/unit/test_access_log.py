@@ -93,8 +93,10 @@ def test_text_line_is_oslos(conf, written, global_id):
     assert '"GET /greeting/hello" status: 200' in line
 
 
-def test_debug_line_is_oslos(conf, written):
-    # Health traffic at DEBUG, with oslo's debug suffix, when let through.
+def test_debug_line_is_oslos(conf, written, monkeypatch):
+    # Health traffic at DEBUG, with oslo's debug suffix, when let through,
+    # filled by the access line's own path.
+    monkeypatch.setattr(log.ContextFormatter, "format", _refuse_format)
     streams, records = written
     level = request_log.LOG.level
     request_log.LOG.setLevel(logging.DEBUG)
@@ -119,6 +121,9 @@ def test_debug_line_is_oslos(conf, written):
     "%(asctime)s %(project)s %(version)s 100%% %(color)s%(instance)s "
     "%(process)5d %(funcName)s:%(lineno)d %(threadName)s %(msg)s "
     "%(user_name)s %(resource)s %(global_request_id)s %(message)s",
+    # oslo fills error_summary with "-" only where the format has it as
+    # "%(error_summary)s"; elsewhere it is empty.
+    "%(error_summary)-6s| %(message)s",
     # Each value a line's own path fills only for formats that show it.
     *[f"%({name})s %(message)s" for name in (
         "msg", "created", "args", "relativeCreated", "thread", "threadName",
@@ -183,6 +188,43 @@ def test_json_line_is_oslos(conf, written):
         datefmt=conf.log_date_format).format(oslo_record))
     assert line["context"]["request_id"] == req_id
     assert line["args"]["path"] == "/greeting/hello"
+
+
+def test_a_percent_sign_in_the_origin_is_oslos(conf, monkeypatch):
+    # The values filled in once (the origin, here) are written as they
+    # are, a percent sign too.
+    monkeypatch.setattr(log.ContextFormatter, "format", _refuse_format)
+    monkeypatch.setattr(access_log, "clock", lambda: NOW)
+    conf.set_override("logging_context_format_string",
+                      "%(pathname)s:%(lineno)d %(funcName)s %(message)s")
+    log.setup(conf, config.PROJECT)
+    stream = io.StringIO()
+    logging.getLogger().handlers[0].setStream(stream)
+    writer = access_log.AccessLog(logging.getLogger("greeter.test.access"),
+                                  "/srv/100% done/app.py", 7, "serve")
+    values = request_log.logging_values("req-1", None)
+    writer.write(logging.INFO, "%(what)s", {"what": "served"}, values)
+    (line,) = stream.getvalue().splitlines()
+    record = writer.record(logging.INFO, "%(what)s", {"what": "served"},
+                           values, NOW)
+    assert line == _oslo_text(conf, record)
+    assert line.startswith("/srv/100% done/app.py:7 serve served")
+
+
+def test_a_context_dict_of_a_few_values_is_oslos(conf, written,
+                                                 monkeypatch):
+    # oslo.log takes a dict for context too (its "dict style"): what the
+    # dict lacks (the user identity's values, here) reads as oslo's.
+    monkeypatch.setattr(log.ContextFormatter, "format", _refuse_format)
+    streams, records = written
+    writer = access_log.AccessLog(logging.getLogger("greeter.test.access"),
+                                  __file__, 1, "test")
+    writer.write(logging.INFO, "%(what)s", {"what": "served"},
+                 {"request_id": "req-1"})
+    (record,) = records
+    line = streams[0].getvalue()
+    assert line == _oslo_text(conf, record) + "\n"
+    assert "[ req-1 - - - - - -] served" in line
 
 
 def test_other_handlers_get_a_record(conf, written):

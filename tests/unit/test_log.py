@@ -125,6 +125,67 @@ def test_lines_through_oslos_adapter_read_as_oslos(conf):
     assert json.loads(line)["extra"]["colour"] == "red"
 
 
+def _json_record(msg, args: dict) -> logging.LogRecord:
+    return logging.getLogger("greeter.test").makeRecord(
+        "greeter.test", logging.INFO, __file__, 1, msg, (args,), None,
+        extra={"context": None})
+
+
+def test_json_args_the_message_does_not_name_are_left_out(conf):
+    # oslo keeps only the args the message names, %% escapes not counted.
+    record = _json_record("%(a)s, 100%%(c)s",
+                          {"a": "this", "c": "escaped", "unused": "that"})
+    oslo_line, line = _both(_json_formatters(conf), record)
+    assert json.loads(line) == json.loads(oslo_line)
+    assert json.loads(line)["args"] == {"a": "this"}
+    assert json.loads(line)["message"] == "this, 100%(c)s"
+
+
+class _Opaque:
+    def __repr__(self) -> str:
+        return "<opaque>"
+
+
+def test_json_values_json_cannot_hold_are_their_repr(conf):
+    record = _json_record("%(a)s", {"a": _Opaque()})
+    oslo_line, line = _both(_json_formatters(conf), record)
+    assert json.loads(line) == json.loads(oslo_line)
+    assert json.loads(line)["args"] == {"a": "<opaque>"}
+
+
+class _Text(str):
+    """A message of a str subclass that compares by more than its text,
+    and so cannot be hashed."""
+
+    def __eq__(self, other) -> bool:
+        return type(other) is _Text and str.__eq__(self, other)
+
+    __hash__ = None
+
+
+def test_json_messages_of_a_str_subclass_read_as_oslos(conf):
+    # Lazy translations are str subclasses: the message's keys are found
+    # all the same, hashable or not.
+    record = _json_record(_Text("%(a)s"), {"a": "this", "unused": "that"})
+    oslo_line, line = _both(_json_formatters(conf), record)
+    assert json.loads(line) == json.loads(oslo_line)
+    assert json.loads(line)["args"] == {"a": "this"}
+
+
+def test_json_context_given_in_the_records_extra_reads_as_oslos(conf):
+    # oslo's JSONFormatter takes a context from the record's "extra"
+    # before the current one, and writes the rest of "extra" as given.
+    context.RequestContext(request_id="req-current", overwrite=True)
+    given = context.RequestContext(request_id="req-given", overwrite=False)
+    record = logging.getLogger("greeter.test").makeRecord(
+        "greeter.test", logging.INFO, __file__, 1, "given", (), None,
+        extra={"extra": {"context": given, "colour": "red"}})
+    oslo_line, line = _both(_json_formatters(conf), record)
+    assert json.loads(line) == json.loads(oslo_line)
+    assert json.loads(line)["context"]["request_id"] == "req-given"
+    assert json.loads(line)["extra"] == {"colour": "red"}
+
+
 def test_exception_lines_read_as_oslos(conf):
     try:
         raise RuntimeError("boom")
