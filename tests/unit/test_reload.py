@@ -389,3 +389,14 @@ def test_the_reload_line_names_every_file_and_change(tmp_path, monkeypatch):
     changes = info.partition("changed: ")[2].split("; ")
     assert sorted(changes) == ["[api] workers = 3 (was 2)",
                                "[greeting] name = 'Reloaded' (was 'Phred')"]
+
+
+def test_options_of_no_group_are_named_as_oslo_config_names_them():
+    conf = cfg.ConfigOpts()
+    conf.register_opt(cfg.BoolOpt("verbose_greetings", default=True))
+    conf([])
+    (option,) = [option for option in options.registered(conf)
+                 if option.name == "verbose_greetings"]
+    assert str(option) == "[DEFAULT] verbose_greetings"
+    assert option.variable == "OS_DEFAULT__VERBOSE_GREETINGS"
+    assert options.read_all(conf)[option] is True
