@@ -225,8 +225,76 @@ def test_secret_bad_value_is_masked(tmp_path):
     conf(["--config-file", str(path)])
     with pytest.raises(exception.ConfigError) as caught:
         options.read_all(conf)
-    assert str(caught.value).startswith(f"[vault] pin = **** from {path} ")
-    assert "1234" not in str(caught.value)
+    # oslo.config's rule quotes the value: masked there too.
+    assert str(caught.value) == (
+        f"[vault] pin = **** from {path} is not valid: invalid literal for "
+        "int() with base 10: '****'")
+
+
+def test_rule_quoting_a_value_that_is_not_secret_keeps_it(tmp_path):
+    conf = cfg.ConfigOpts()
+    config.register_opts(conf)
+    path = tmp_path / "greeter.conf"
+    path.write_text("[api]\nworker_class = fast\n")
+    conf(["--config-file", str(path)])
+    with pytest.raises(exception.ConfigError) as caught:
+        options.read_all(conf)
+    assert str(caught.value) == (
+        f"[api] worker_class = 'fast' from {path} is not valid: Valid "
+        "values are [sync, gthread], but found 'fast'")
+
+
+def test_bad_value_blames_a_file_even_after_an_earlier_one_went(tmp_path):
+    # A file read at start-up and gone since cannot say what it set: the
+    # files after it still can.
+    first, second = tmp_path / "first.conf", tmp_path / "second.conf"
+    first.write_text("[api]\nworkers = 2\n")
+    second.write_text("[api]\nworkers = 0\n")
+    conf = cfg.ConfigOpts()
+    config.register_opts(conf)
+    conf(["--config-file", str(first), "--config-file", str(second)])
+    first.unlink()
+    with pytest.raises(exception.ConfigError) as caught:
+        options.read_all(conf)
+    assert str(caught.value) == (
+        f"[api] workers = '0' from {second} is not valid: Should be "
+        "greater than or equal to 1")
+
+
+@pytest.mark.parametrize("secret", [False, True])
+def test_bad_value_under_a_deprecated_name_keeps_oslo_configs_words(
+        tmp_path, secret):
+    # No file sets the option by its own name, nor a variable: oslo.config
+    # says where the value came from, greeter only names the option (and
+    # masks a secret's message whole: it quotes the value).
+    conf = cfg.ConfigOpts()
+    conf.register_opt(cfg.IntOpt("pin", deprecated_name="code",
+                                 secret=secret), group="vault")
+    path = tmp_path / "vault.conf"
+    path.write_text("[vault]\ncode = not-a-number-1234\n")
+    conf(["--config-file", str(path)])
+    with pytest.raises(exception.ConfigError) as caught:
+        options.read_all(conf)
+    if secret:
+        assert str(caught.value) == "[vault] pin: ****"
+    else:
+        assert str(caught.value).startswith(
+            "[vault] pin: Value for option pin from ")
+        assert str(path) in str(caught.value)
+        assert str(caught.value).endswith(
+            "invalid literal for int() with base 10: 'not-a-number-1234'")
+
+
+def test_reference_to_no_option_is_named(tmp_path):
+    conf = cfg.ConfigOpts()
+    config.register_opts(conf)
+    path = tmp_path / "greeter.conf"
+    path.write_text("[greeting]\nname = $nosuch\n")
+    conf(["--config-file", str(path)])
+    with pytest.raises(exception.ConfigError) as caught:
+        options.read_all(conf)
+    assert str(caught.value) == (
+        "[greeting] name: no such option nosuch in group [DEFAULT]")
 
 
 def test_unparsable_file_is_a_config_error(tmp_path):
@@ -235,8 +303,35 @@ def test_unparsable_file_is_a_config_error(tmp_path):
     path.write_text("[api]\nworkers = 2\n")
     conf(["--config-file", str(path)])
     path.write_text("no section\n")
-    with pytest.raises(exception.ConfigError, match="greeter.conf"):
-        options.reread_files(conf)
+    oslo_records = Records()
+    logging.getLogger("oslo_config.cfg").addHandler(oslo_records)
+    try:
+        with pytest.raises(exception.ConfigError) as caught:
+            options.reread_files(conf)
+    finally:
+        logging.getLogger("oslo_config.cfg").removeHandler(oslo_records)
+    # oslo.config's reason is the error, not a warning line of its own.
+    assert str(caught.value).startswith(f"Failed to parse {path}: ")
+    assert oslo_records.records == []
+
+
+def test_unparsable_file_with_oslo_config_quieted(tmp_path):
+    # An operator's default_log_levels can quiet oslo.config, and its
+    # reason with it: the error still says what failed.
+    conf = cfg.ConfigOpts()
+    path = tmp_path / "greeter.conf"
+    path.write_text("[api]\nworkers = 2\n")
+    conf(["--config-file", str(path)])
+    path.write_text("no section\n")
+    oslo_log = logging.getLogger("oslo_config.cfg")
+    level = oslo_log.level
+    oslo_log.setLevel(logging.ERROR)
+    try:
+        with pytest.raises(exception.ConfigError) as caught:
+            options.reread_files(conf)
+    finally:
+        oslo_log.setLevel(level)
+    assert str(caught.value) == "the config files cannot be read"
 
 
 def test_changes_lists_changed_and_ignores_new_options():
@@ -247,6 +342,12 @@ def test_changes_lists_changed_and_ignores_new_options():
     assert options.changes(
         {name: "a", token: ["x"]},
         {name: "b", token: ["y"], added: "z"}) == [
+        "[greeting] name = 'b' (was 'a')", "[auth] tokens (secret)"]
+    # A new option read before the others (its group sorts first) hides
+    # none of their changes.
+    assert options.changes(
+        {name: "a", token: ["x"]},
+        {added: "z", name: "b", token: ["y"]}) == [
         "[greeting] name = 'b' (was 'a')", "[auth] tokens (secret)"]
     assert options.changes({name: "a"}, {name: "a"}) == []
 
