@@ -64,6 +64,11 @@ def test_printable_quotes_what_could_forge_or_split_a_line(value, quoted):
     assert request_log.printable(value) == quoted
 
 
+def test_printable_keeps_a_value_at_the_bound_whole():
+    value = "/" + "x" * (request_log.MAX_FIELD - 1)
+    assert request_log.printable(value) == value
+
+
 def test_printable_cuts_long_values():
     quoted = request_log.printable("/" + "x" * 10000)
     assert len(quoted) == request_log.MAX_FIELD + len(request_log.TRUNCATED)

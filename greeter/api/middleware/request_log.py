@@ -73,12 +73,6 @@ def printable(raw: str, safe: str = PATH_SAFE, limit: int = MAX_FIELD) -> str:
     return quoted
 
 
-def loggable_path(environ: dict) -> str:
-    """SCRIPT_NAME + PATH_INFO as printable ASCII."""
-    return printable(environ.get("SCRIPT_NAME", "")
-                     + environ.get("PATH_INFO", ""))
-
-
 # What oslo.log makes of a RequestContext holding only a request id:
 # the line's context is this dict with the request's own values, so that
 # formatting a line costs no RequestContext.get_logging_values() (a
