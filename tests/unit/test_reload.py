@@ -64,6 +64,15 @@ class Setup:
         self.path.write_text(CONF_TEMPLATE.format(**self.values))
 
 
+def read_all_error(conf: cfg.ConfigOpts, *files) -> str:
+    """The ConfigError text of reading every option of ``conf`` as parsed
+    from ``files``."""
+    conf([arg for path in files for arg in ("--config-file", str(path))])
+    with pytest.raises(exception.ConfigError) as caught:
+        options.read_all(conf)
+    return str(caught.value)
+
+
 @pytest.fixture
 def setup(tmp_path, monkeypatch):
     for variable in ("OS_API__BIND_PORT", "OS_API__BIND_HOST"):
@@ -209,10 +218,7 @@ def test_bad_value_blames_the_last_file_that_sets_it(tmp_path):
     second.write_text("[api]\nworkers = -1\n")
     conf = cfg.ConfigOpts()
     config.register_opts(conf)
-    conf(["--config-file", str(first), "--config-file", str(second)])
-    with pytest.raises(exception.ConfigError) as caught:
-        options.read_all(conf)
-    assert str(caught.value) == (
+    assert read_all_error(conf, first, second) == (
         f"[api] workers = '-1' from {second} is not valid: Should be "
         "greater than or equal to 1")
 
@@ -222,11 +228,9 @@ def test_secret_bad_value_is_masked(tmp_path):
     conf.register_opt(cfg.IntOpt("pin", secret=True), group="vault")
     path = tmp_path / "vault.conf"
     path.write_text("[vault]\npin = not-a-number-1234\n")
-    conf(["--config-file", str(path)])
-    with pytest.raises(exception.ConfigError) as caught:
-        options.read_all(conf)
+    message = read_all_error(conf, path)
     # oslo.config's rule quotes the value: masked there too.
-    assert str(caught.value) == (
+    assert message == (
         f"[vault] pin = **** from {path} is not valid: invalid literal for "
         "int() with base 10: '****'")
 
@@ -236,10 +240,8 @@ def test_rule_quoting_a_value_that_is_not_secret_keeps_it(tmp_path):
     config.register_opts(conf)
     path = tmp_path / "greeter.conf"
     path.write_text("[api]\nworker_class = fast\n")
-    conf(["--config-file", str(path)])
-    with pytest.raises(exception.ConfigError) as caught:
-        options.read_all(conf)
-    assert str(caught.value) == (
+    message = read_all_error(conf, path)
+    assert message == (
         f"[api] worker_class = 'fast' from {path} is not valid: Valid "
         "values are [sync, gthread], but found 'fast'")
 
@@ -272,16 +274,14 @@ def test_bad_value_under_a_deprecated_name_keeps_oslo_configs_words(
                                  secret=secret), group="vault")
     path = tmp_path / "vault.conf"
     path.write_text("[vault]\ncode = not-a-number-1234\n")
-    conf(["--config-file", str(path)])
-    with pytest.raises(exception.ConfigError) as caught:
-        options.read_all(conf)
+    message = read_all_error(conf, path)
     if secret:
-        assert str(caught.value) == "[vault] pin: ****"
+        assert message == "[vault] pin: ****"
     else:
-        assert str(caught.value).startswith(
+        assert message.startswith(
             "[vault] pin: Value for option pin from ")
-        assert str(path) in str(caught.value)
-        assert str(caught.value).endswith(
+        assert str(path) in message
+        assert message.endswith(
             "invalid literal for int() with base 10: 'not-a-number-1234'")
 
 
@@ -290,10 +290,8 @@ def test_reference_to_no_option_is_named(tmp_path):
     config.register_opts(conf)
     path = tmp_path / "greeter.conf"
     path.write_text("[greeting]\nname = $nosuch\n")
-    conf(["--config-file", str(path)])
-    with pytest.raises(exception.ConfigError) as caught:
-        options.read_all(conf)
-    assert str(caught.value) == (
+    message = read_all_error(conf, path)
+    assert message == (
         "[greeting] name: no such option nosuch in group [DEFAULT]")
 
 
