@@ -71,6 +71,26 @@ def _refuse_format(self, record):
     raise AssertionError("formatter.format called for an access line")
 
 
+def _set_up_logging(conf, **options) -> io.StringIO:
+    """oslo.log set up again with these options; its first handler's
+    stream, to read the lines from."""
+    for name, value in options.items():
+        conf.set_override(name, value)
+    log.setup(conf, config.PROJECT)
+    stream = io.StringIO()
+    logging.getLogger().handlers[0].setStream(stream)
+    return stream
+
+
+def _oslos_line(conf, records, response) -> str:
+    """The line oslo's formatter makes of the last record, with the
+    response's request id."""
+    oslo_record = _as_oslo_would_make_it(records[-1], context.RequestContext(
+        request_id=response.headers["x-openstack-request-id"],
+        overwrite=False))
+    return _oslo_text(conf, oslo_record) + "\n"
+
+
 def _oslo_text(conf, record) -> str:
     return formatters.ContextFormatter(
         project=config.PROJECT, version="unknown",
@@ -132,34 +152,18 @@ def test_debug_line_is_oslos(conf, written, monkeypatch):
 def test_custom_formats_are_oslos(conf, written, fmt, monkeypatch):
     # Filled by the access line's own path, not the formatter's.
     monkeypatch.setattr(log.ContextFormatter, "format", _refuse_format)
-    conf.set_override("logging_context_format_string", fmt)
-    log.setup(conf, config.PROJECT)
-    handler = logging.getLogger().handlers[0]
-    stream = io.StringIO()
-    handler.setStream(stream)
+    stream = _set_up_logging(conf, logging_context_format_string=fmt)
     response = _hello(conf)
-    records = written[1]
-    oslo_record = _as_oslo_would_make_it(records[-1], context.RequestContext(
-        request_id=response.headers["x-openstack-request-id"],
-        overwrite=False))
-    assert stream.getvalue() == _oslo_text(conf, oslo_record) + "\n"
+    assert stream.getvalue() == _oslos_line(conf, written[1], response)
 
 
 @pytest.mark.parametrize("date_format", ["%d/%m %H:%M:%S", ""])
 def test_date_formats_are_oslos(conf, written, date_format):
     # An empty log_date_format is logging's own default, with milliseconds.
-    conf.set_override("log_date_format", date_format)
-    log.setup(conf, config.PROJECT)
-    handler = logging.getLogger().handlers[0]
-    stream = io.StringIO()
-    handler.setStream(stream)
+    stream = _set_up_logging(conf, log_date_format=date_format)
     response = _hello(conf)
     assert response.status_int == 200
-    oslo_record = _as_oslo_would_make_it(written[1][-1],
-                                         context.RequestContext(
-        request_id=response.headers["x-openstack-request-id"],
-        overwrite=False))
-    assert stream.getvalue() == _oslo_text(conf, oslo_record) + "\n"
+    assert stream.getvalue() == _oslos_line(conf, written[1], response)
 
 
 def test_a_format_that_cannot_be_filled_does_not_fail_the_request(
@@ -313,12 +317,8 @@ def test_the_line_is_made_without_the_formatters_format(conf, written,
 def test_each_thread_writes_its_own_thread(conf, written):
     # Values that change from line to line (the thread, here) are not
     # frozen into the compiled format by the first line's.
-    conf.set_override("logging_context_format_string",
-                      "%(thread)d %(threadName)s %(message)s")
-    log.setup(conf, config.PROJECT)
-    handler = logging.getLogger().handlers[0]
-    stream = io.StringIO()
-    handler.setStream(stream)
+    stream = _set_up_logging(conf, logging_context_format_string=(
+        "%(thread)d %(threadName)s %(message)s"))
     app = config.load_paste_app(conf)
     _hello(conf, app=app)
     other = threading.Thread(target=_hello, args=(conf,),
