@@ -225,3 +225,8 @@ def test_request_ids_are_random_uuids_in_oslos_form():
         assert parsed.version == 4 and parsed.variant == uuid.RFC_4122
     # Every variant digit shows up: all 128 random bits are used.
     assert {req_id[23] for req_id in ids} == set("89ab")
+    # and its two random bits are its own, not a copy of another digit's.
+    digits = [req_id[4:].replace("-", "") for req_id in ids]
+    for other in set(range(32)) - {12, 16}:
+        assert any(int(d[16], 16) & 3 != int(d[other], 16) & 3
+                   for d in digits), other
