@@ -6,6 +6,8 @@ import copy
 import json
 import logging
 import re
+import subprocess
+import sys
 import uuid
 
 import pytest
@@ -214,6 +216,44 @@ def test_request_context_is_current_while_serving(app, monkeypatch):
     (current,) = seen
     assert current.request_id == response.headers["x-openstack-request-id"]
     assert current.global_request_id == inbound
+
+
+def test_refused_request_has_its_own_context_not_the_last_ones(
+        app, monkeypatch):
+    # A request refused before the context filter still logs with its
+    # own ids, not those of the request this thread served before.
+    seen = []
+    original = request_log.RequestLog.log
+
+    def spy(self, environ, *args):
+        seen.append(context.get_current())
+        return original(self, environ, *args)
+
+    monkeypatch.setattr(request_log.RequestLog, "log", spy)
+    _get(app, "/greeting/hello", X_Auth_Token=SHIPPED_TOKEN)
+    refused = _get(app, "/greeting/hello")
+    assert refused.status_int == 401
+    assert seen[-1].request_id == refused.headers["x-openstack-request-id"]
+    assert seen[-1].global_request_id is None
+
+
+def test_importing_the_request_log_makes_no_context_current():
+    # A context made current at import would be every later line's
+    # context in that thread (the master's, say).
+    code = ("from oslo_context import context\n"
+            "import greeter.api.middleware.request_log\n"
+            "assert context.get_current() is None\n")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_health_prefix_keeps_the_paths_last_character(conf, records,
+                                                      debug_on):
+    conf.set_override("health_paths", ["/probeX"], group="request_log")
+    app = config.load_paste_app(conf)
+    _get(app, "/probeX/deep")
+    _get(app, "/probe/deep")
+    assert [(r.levelno, r.args["path"]) for r in records] == [
+        (logging.DEBUG, "/probeX/deep"), (logging.INFO, "/probe/deep")]
 
 
 def test_request_ids_are_random_uuids_in_oslos_form():

@@ -73,12 +73,20 @@ def printable(raw: str, safe: str = PATH_SAFE, limit: int = MAX_FIELD) -> str:
     return quoted
 
 
+class _NeverCurrent(context.RequestContext):
+    """A RequestContext that never makes itself the thread's current one
+    (oslo.context stores a new context when none is current, whatever
+    ``overwrite`` says: at import, that would be the master's)."""
+
+    def update_store(self) -> None:
+        pass
+
+
 # What oslo.log makes of a RequestContext holding only a request id:
 # the line's context is this dict with the request's own values, so that
 # formatting a line costs no RequestContext.get_logging_values() (a
 # test checks that both read the same).
-_BLANK_VALUES = context.RequestContext(
-    request_id="-", overwrite=False).get_logging_values()
+_BLANK_VALUES = _NeverCurrent(request_id="-").get_logging_values()
 _USER_IDENTITY = context.RequestContext.user_idt_format
 
 
