@@ -54,6 +54,21 @@ monotonic = time.monotonic
 # lines written in between go to the moved file: none is lost.
 ROTATION_CHECK_INTERVAL = 1.0
 
+# How many times this process's line of ancestors forked: each child
+# counts one more. A forked worker builds its own sinks (its records hold
+# its own process id) when its count differs from the one they were built
+# in; asking os.getpid() at every line would be a system call more per
+# request.
+forks = 0
+
+
+def _count_fork() -> None:
+    global forks
+    forks += 1
+
+
+os.register_at_fork(after_in_child=_count_fork)
+
 # A record's attributes that change from line to line.
 PER_LINE = frozenset({"msg", "args", "levelno", "levelname", "created",
                       "msecs", "relativeCreated", "thread", "threadName",
@@ -75,7 +90,7 @@ class AccessLog:
         self._handlers: tuple[logging.Handler, ...] | None = None
         self._sinks: list = []
         self._template: dict[str, Any] = {}
-        self._pid = 0
+        self._forks = -1
         self._building = threading.Lock()
         self._formats: dict[tuple, tuple[str, frozenset[str]]] = {}
         self._next_rotation_check = 0.0
@@ -117,7 +132,7 @@ class AccessLog:
             self._sinks = sinks
             self._formats = {}
             # Last: other threads use the sinks once these match.
-            self._pid = os.getpid()
+            self._forks = forks
             self._handlers = handlers
 
     def record(self, level: int, msg: str, args: dict,
@@ -182,7 +197,7 @@ class AccessLog:
         The caller has checked ``logger.isEnabledFor(level)``.
         """
         handlers = tuple(logging.getLogger().handlers)
-        if handlers != self._handlers or self._pid != os.getpid():
+        if handlers != self._handlers or self._forks != forks:
             # First line of this process, or oslo.log was set up again.
             self._build(handlers)
         now = clock()

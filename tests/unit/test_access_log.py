@@ -7,6 +7,7 @@ import io
 import json
 import logging
 import logging.handlers
+import os
 import threading
 
 import pytest
@@ -394,3 +395,38 @@ def test_a_moved_watched_log_file_is_reopened(conf, tmp_path, monkeypatch):
     assert after in log_file.read_text()
     assert after not in moved.read_text()
     assert first not in log_file.read_text()
+
+
+def test_a_forked_worker_writes_its_own_process_id(conf, written,
+                                                   monkeypatch):
+    # gunicorn forks its workers from the master; a line each worker
+    # writes shows the worker's pid, even when the master wrote first,
+    # and the worker makes its writer once, not for every line.
+    streams, _ = written
+    builds = []
+    build = access_log.AccessLog._build
+    monkeypatch.setattr(access_log.AccessLog, "_build",
+                        lambda self, handlers: (builds.append(os.getpid()),
+                                                build(self, handlers)))
+    app = config.load_paste_app(conf)
+    _hello(conf, app=app)
+    assert f" {os.getpid()} INFO " in streams[0].getvalue()
+    reader, writer = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover (the child's report is the check)
+        try:
+            streams[0].seek(0)
+            streams[0].truncate()
+            _hello(conf, app=app)
+            _hello(conf, app=app)
+            os.write(writer, json.dumps([streams[0].getvalue(),
+                                         builds]).encode())
+        finally:
+            os._exit(0)
+    os.close(writer)
+    with os.fdopen(reader) as pipe:
+        lines, child_builds = json.loads(pipe.read())
+    os.waitpid(child, 0)
+    assert [f" {child} INFO " in line
+            for line in lines.splitlines()] == [True, True], lines
+    assert child_builds == [os.getpid(), child]
