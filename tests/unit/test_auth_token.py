@@ -16,7 +16,9 @@ import threading
 
 import pytest
 import webob
+from oslo_config import cfg
 
+from greeter.api.middleware import auth_token
 from greeter.common import config
 from greeter.common import exception
 
@@ -172,7 +174,33 @@ def test_keystone_failing_is_503(keystone, keystone_app):
     response = _hello(keystone_app(keystone.url), GOOD_TOKEN)
     assert response.status_int == 503
     assert _code(response) == exception.AUTH_UNAVAILABLE
+    assert response.json["errors"][0]["detail"] == (
+        "The identity service (Keystone) cannot be reached; try again "
+        "later.")
     assert "WWW-Authenticate" not in response.headers
+
+
+def test_greeters_keystone_defaults_go_to_the_filters_conf(keystone,
+                                                         tmp_path):
+    # The ConfigOpts the filter is given (oslo_config_config, as for
+    # keystonemiddleware) gets greeter's bounded wait for Keystone, and
+    # the filter validates tokens with it.
+    path = tmp_path / "keystone.conf"
+    path.write_text(
+        "[keystone_authtoken]\n"
+        f"auth_type = password\nauth_url = {keystone.url}/v3\n"
+        "username = greeter\npassword = secret\n"
+        "user_domain_id = default\nproject_name = service\n"
+        "project_domain_id = default\n")
+    own = cfg.ConfigOpts()
+    own([], project="greeter", default_config_files=[str(path)])
+    greeted = webob.Response(text="greeted")
+    app = auth_token.AuthToken(greeted, {"oslo_config_config": own})
+    assert own.keystone_authtoken.http_connect_timeout == \
+        config.KEYSTONE_DEFAULTS["http_connect_timeout"]
+    assert own.keystone_authtoken.http_request_max_retries == \
+        config.KEYSTONE_DEFAULTS["http_request_max_retries"]
+    assert _hello(app, GOOD_TOKEN).text == "greeted"
 
 
 def test_keystone_refusing_connections_is_503(keystone_app):
