@@ -7,6 +7,7 @@ import io
 import json
 import logging
 import logging.handlers
+import select
 import os
 import threading
 
@@ -430,3 +431,22 @@ def test_a_forked_worker_writes_its_own_process_id(conf, written,
     assert [f" {child} INFO " in line
             for line in lines.splitlines()] == [True, True], lines
     assert child_builds == [os.getpid(), child]
+
+
+@pytest.mark.parametrize("use_json", [False, True])
+def test_the_longest_line_is_one_atomic_write_to_a_pipe(conf, use_json):
+    # Lines to a pipe (a container's log) from several workers never
+    # interleave only if each is at most PIPE_BUF bytes.
+    stream = _set_up_logging(conf, use_json=use_json)
+    request = webob.Request.blank("/", headers={
+        "X-Auth-Token": TOKEN,
+        "X-Openstack-Request-Id": "req-" + "f" * 36})
+    # Each byte quoted is three: the longest values a client can send.
+    request.environ.update(PATH_INFO="/" + "\x85" * 5000,
+                           REQUEST_METHOD="\x85" * 500,
+                           REMOTE_ADDR="\x85" * 500)
+    request.get_response(config.load_paste_app(conf))
+    (line,) = stream.getvalue().splitlines(keepends=True)
+    assert request_log.TRUNCATED in line
+    # With room to spare for a Keystone caller's user and project ids.
+    assert len(line.encode()) + 512 <= select.PIPE_BUF

@@ -54,9 +54,10 @@ ADDRESS_SAFE = ":[].-_"
 # A quoted value longer than these is cut, and ends with TRUNCATED (which
 # no quoted value can hold). Keeps a line well below PIPE_BUF (4096
 # bytes), so that a line to a pipe (a container's log driver) is one
-# atomic write too.
-MAX_FIELD = 2048
-MAX_SHORT_FIELD = 128  # method, address
+# atomic write too: a JSON line holds each value twice, in its message
+# and in its args.
+MAX_FIELD = 800
+MAX_SHORT_FIELD = 64  # method, address
 TRUNCATED = "[...]"
 
 
