@@ -7,8 +7,8 @@ import io
 import json
 import logging
 import logging.handlers
-import select
 import os
+import select
 import threading
 
 import pytest
