@@ -402,7 +402,7 @@ def test_a_forked_worker_writes_its_own_process_id(conf, written,
                                                    monkeypatch):
     # gunicorn forks its workers from the master; a line each worker
     # writes shows the worker's pid, even when the master wrote first,
-    # and the worker makes its writer once, not for every line.
+    # and each process makes its writer once, not for every line.
     streams, _ = written
     builds = []
     build = access_log.AccessLog._build
@@ -420,17 +420,24 @@ def test_a_forked_worker_writes_its_own_process_id(conf, written,
             streams[0].truncate()
             _hello(conf, app=app)
             _hello(conf, app=app)
-            os.write(writer, json.dumps([streams[0].getvalue(),
-                                         builds]).encode())
+            # A worker's own fork (a grandchild) is noticed too.
+            grandchild = os.fork()
+            if grandchild == 0:
+                _hello(conf, app=app)
+                os.write(writer, json.dumps([
+                    os.getpid(), streams[0].getvalue(), builds]).encode())
+                os._exit(0)
+            os.waitpid(grandchild, 0)
         finally:
             os._exit(0)
     os.close(writer)
     with os.fdopen(reader) as pipe:
-        lines, child_builds = json.loads(pipe.read())
+        grandchild, lines, forked_builds = json.loads(pipe.read())
     os.waitpid(child, 0)
-    assert [f" {child} INFO " in line
-            for line in lines.splitlines()] == [True, True], lines
-    assert child_builds == [os.getpid(), child]
+    assert [line.split(" INFO ")[0].split()[-1]
+            for line in lines.splitlines()] == [
+        str(child), str(child), str(grandchild)], lines
+    assert forked_builds == [os.getpid(), child, grandchild]
 
 
 @pytest.mark.parametrize("use_json", [False, True])

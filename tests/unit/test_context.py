@@ -122,15 +122,22 @@ def test_keystone_strategy_builds_auth_token(keystone_conf):
 
 def test_keystone_strategy_without_a_service_user_fails_closed(conf):
     conf.set_override("strategy", "keystone", group="auth")
-    with pytest.raises(exception.ConfigError, match="auth_type"):
+    with pytest.raises(exception.ConfigError) as raised:
         config.load_paste_app(conf)
+    assert str(raised.value) == (
+        "[auth] strategy = keystone needs [keystone_authtoken] auth_type "
+        "(e.g. password) and greeter's service user (auth_url, username, "
+        "password, ...)")
 
 
 def test_keystone_strategy_with_an_incomplete_service_user(keystone_conf):
     settings = {key: value for key, value in SERVICE_USER.items()
                 if key != "auth_url"}
-    with pytest.raises(exception.ConfigError, match="auth_url"):
+    with pytest.raises(exception.ConfigError) as raised:
         config.load_paste_app(keystone_conf(**settings))
+    # keystoneauth's reason, under the section it is about.
+    assert str(raised.value).startswith("[keystone_authtoken]: ")
+    assert "auth_url" in str(raised.value)
 
 
 def test_paste_file_without_the_strategys_pipeline(conf, tmp_path):
