@@ -237,4 +237,7 @@ def test_catalog_without_the_identity_endpoint_is_503(keystone,
     response = _hello(app, GOOD_TOKEN)
     assert response.status_int == 503
     assert _code(response) == exception.AUTH_UNAVAILABLE
-    assert "no identity endpoint" in capsys.readouterr().out
+    logged = capsys.readouterr().out
+    assert re.search(r"ERROR greeter\.api\.middleware\.auth_token \[[^]]*\] "
+                     r"Keystone's catalog has no identity endpoint for "
+                     r"\[keystone_authtoken\] interface: \S", logged), logged

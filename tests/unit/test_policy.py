@@ -11,6 +11,7 @@ import time
 import pytest
 import webob
 from oslo_context import context
+from oslo_policy import policy as oslo_policy
 
 from greeter import policy
 from greeter.common import config
@@ -203,3 +204,31 @@ def test_a_caller_with_other_roles_is_decided_afresh(enforcer):
     enforcer.authorize("greeting:hello", ctx("reader"))
     with pytest.raises(exception.PolicyNotAuthorizedError):
         enforcer.authorize("greeting:hello", ctx())
+
+
+def test_a_decision_is_remembered_for_one_second(enforcer, monkeypatch):
+    # A changed policy.yaml takes effect within a second, as documented.
+    decided = []
+    decide = policy.Enforcer._decide
+    monkeypatch.setattr(policy.Enforcer, "_decide", lambda self, *args: (
+        decided.append(args[0]), decide(self, *args))[1])
+    clock = [100.0]
+    monkeypatch.setattr(policy.time, "monotonic", lambda: clock[0])
+    for clock[0] in (100.0, 100.5, 100.999):
+        enforcer.authorize("greeting:hello", ctx("reader"))
+    assert decided == ["greeting:hello"]
+    clock[0] = 101.0
+    enforcer.authorize("greeting:hello", ctx("reader"))
+    assert decided == ["greeting:hello"] * 2
+
+
+def test_a_token_of_the_wrong_scope_is_refused_by_older_oslo_policy(
+        enforcer, monkeypatch):
+    # oslo.policy before 6 raises InvalidScope (with enforce_scope on)
+    # where 6 answers False: both are a 403, never a 500.
+    def older_authorize(rule, target, creds, *args, **kwargs):
+        raise oslo_policy.InvalidScope(rule, ["project"], "system")
+
+    monkeypatch.setattr(enforcer._enforcer, "authorize", older_authorize)
+    with pytest.raises(exception.PolicyNotAuthorizedError):
+        enforcer.authorize("greeting:hello", ctx("admin"))
