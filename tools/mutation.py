@@ -41,6 +41,7 @@ from __future__ import annotations
 import argparse
 import ast
 import contextlib
+import ctypes
 import difflib
 import json
 import keyword
@@ -49,6 +50,7 @@ import pathlib
 import re
 import shlex
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -72,6 +74,8 @@ RUNNER_LOG = "runner.log"
 # machine: past them the mutant made the tests hang.
 UNIT_LIMIT = 300
 FUNCTIONAL_LIMIT = 1200
+# Linux's prctl() option: a signal for the process when its parent dies.
+PR_SET_PDEATHSIG = 1
 KILLED = ("ok_killed", "ok_suspicious", "bad_timeout")
 SURVIVED = "bad_survived"
 
@@ -113,7 +117,8 @@ def _run_suites(copy: pathlib.Path, mutated: list[str],
             print(f"mutation: {suite} in its usual order: {error}")
             files = [suite]
         try:
-            if subprocess.call([*PYTEST, *files], timeout=limit):
+            if subprocess.call([*PYTEST, *files], timeout=limit,
+                               preexec_fn=_die_with_runner):
                 return f"killed by {suite}"
         except subprocess.TimeoutExpired:
             # A mutant that makes the tests hang (a loop that never ends)
@@ -121,6 +126,18 @@ def _run_suites(copy: pathlib.Path, mutated: list[str],
             print(f"mutation: {suite} still running after {limit}s")
             return f"killed: {suite} hung"
     return "survived"
+
+
+def _die_with_runner() -> None:
+    """In pytest's process, before it starts: be killed with the runner.
+
+    mutmut kills the runner of a mutant that runs past its time; a
+    pytest left behind, looping in the mutated code, would take a core
+    from every mutant after it.
+    """
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG,
+                                                signal.SIGKILL)
 
 
 def mutated_modules(copy: pathlib.Path) -> list[str]:
