@@ -23,7 +23,8 @@ from greeter.common import log
 
 # The clock the tests give the access log, so that oslo's formatters can
 # be handed a record made at the same time.
-NOW = 1_700_000_000.25
+# A fraction whose milliseconds a slightly wrong sum would change.
+NOW = 1_700_000_000.7506
 # Not the demo token: building a pipeline that accepts that one logs a
 # warning, and these tests compare every line written.
 TOKEN = "access-log-test-token"  # nosec B105
@@ -457,3 +458,81 @@ def test_the_longest_line_is_one_atomic_write_to_a_pipe(conf, use_json):
     assert request_log.TRUNCATED in line
     # With room to spare for a Keystone caller's user and project ids.
     assert len(line.encode()) + 512 <= select.PIPE_BUF
+
+
+def test_lines_with_and_without_a_request_id_each_take_their_format(
+        conf, written):
+    # oslo's context format for a line with a request id, its default
+    # format for one without: each line its own, in any order.
+    streams, records = written
+    writer = access_log.AccessLog(logging.getLogger("greeter.test.access"),
+                                  __file__, 1, "test")
+    for request_id in ("req-1", None, "req-2"):
+        writer.write(logging.INFO, "%(what)s", {"what": "served"},
+                     request_log.logging_values(request_id, None))
+    assert streams[0].getvalue().splitlines() == [
+        _oslo_text(conf, record) for record in records]
+    assert " [-] served" in streams[0].getvalue().splitlines()[1]
+
+
+def test_a_message_its_args_cannot_fill_is_written_as_oslo_writes_it(
+        conf, written):
+    # The formatter's way, where the line's own path cannot make the
+    # message: oslo's "Error formatting log line" line, not a lost one.
+    streams, records = written
+    writer = access_log.AccessLog(logging.getLogger("greeter.test.access"),
+                                  __file__, 1, "test")
+    writer.write(logging.INFO, "%(status)d", {"status": "two hundred"},
+                 request_log.logging_values("req-1", None))
+    (record,) = records
+    line = streams[0].getvalue()
+    assert line == _oslo_text(conf, record) + "\n"
+    assert "Error formatting log line msg='*(status)d'" in line
+
+
+def _second_stream_handler(level: int = logging.NOTSET) -> logging.Handler:
+    """A stream handler like oslo.log's, after it, with its formatter."""
+    root = logging.getLogger()
+    second = logging.StreamHandler(io.StringIO())
+    second.setFormatter(root.handlers[0].formatter)
+    second.setLevel(level)
+    root.addHandler(second)
+    return second
+
+
+def test_a_handler_at_the_lines_level_writes_it(conf, written):
+    streams, _ = written
+    for handler in logging.getLogger().handlers:
+        handler.setLevel(logging.INFO)
+    response = _hello(conf)
+    assert response.headers["x-openstack-request-id"] in \
+        streams[0].getvalue()
+
+
+def test_a_handler_above_the_lines_level_leaves_it_to_the_next(conf,
+                                                               written):
+    streams, _ = written
+    logging.getLogger().handlers[0].setLevel(logging.WARNING)
+    second = _second_stream_handler()
+    try:
+        response = _hello(conf)
+    finally:
+        logging.getLogger().removeHandler(second)
+    assert not streams[0].getvalue()
+    assert response.headers["x-openstack-request-id"] in \
+        second.stream.getvalue()
+
+
+def test_each_handler_reports_a_line_it_cannot_format(conf, capsys):
+    conf.set_override("logging_context_format_string",
+                      "%(no_such_value)s %(message)s")
+    log.setup(conf, config.PROJECT)
+    second = _second_stream_handler()
+    try:
+        response = _hello(conf)
+    finally:
+        logging.getLogger().removeHandler(second)
+    assert response.status_int == 200
+    reported = capsys.readouterr().err
+    assert reported.count("--- Logging error ---") == 2
+    assert "KeyError: 'no_such_value'" in reported

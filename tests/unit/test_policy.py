@@ -151,6 +151,7 @@ def test_token_callers_get_token_roles(conf):
     (error,) = json.loads(refused.body)["errors"]
     assert error["code"] == "greeter.policy.not_authorized"
     assert error["title"] == "Forbidden"
+    assert error["detail"] == "Policy does not allow greeting:goodbye."
     assert error["request_id"] == refused.headers["x-openstack-request-id"]
 
 

@@ -1,0 +1,32 @@
+"""greeter-api's one start-up error line, plain or JSON."""
+
+from __future__ import annotations
+
+import json
+
+from oslo_config import cfg
+
+from greeter.cmd import api
+from greeter.common import exception
+
+ERROR = exception.ConfigError("[api] workers: must be at least 1")
+
+
+def test_plain_line(conf):
+    assert api.error_line(conf, ERROR) == \
+        "greeter-api: error: [api] workers: must be at least 1"
+
+
+def test_json_line_with_use_json(conf):
+    conf.set_override("use_json", True)
+    record = json.loads(api.error_line(conf, ERROR))
+    assert record["message"] == \
+        "greeter-api: error: [api] workers: must be at least 1"
+    assert record["levelname"] == "CRITICAL"
+    assert record["name"] == "greeter-api"
+
+
+def test_plain_line_when_logging_options_are_not_registered():
+    # The error came before oslo.log's options were registered.
+    assert api.error_line(cfg.ConfigOpts(), ERROR) == \
+        "greeter-api: error: [api] workers: must be at least 1"
