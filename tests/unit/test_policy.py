@@ -233,3 +233,9 @@ def test_a_token_of_the_wrong_scope_is_refused_by_older_oslo_policy(
     monkeypatch.setattr(enforcer._enforcer, "authorize", older_authorize)
     with pytest.raises(exception.PolicyNotAuthorizedError):
         enforcer.authorize("greeting:hello", ctx("admin"))
+
+
+def test_the_refusal_names_its_action():
+    refused = exception.PolicyNotAuthorizedError("greeting:goodbye")
+    assert refused.action == "greeting:goodbye"
+    assert refused.code == "greeter.policy.not_authorized"
