@@ -437,6 +437,7 @@ def check(workdir: pathlib.Path, seconds: float | None) -> int:
         return 1
     listed = tomllib.loads(EQUIVALENTS.read_text()).get("equivalent", [])
     equivalent = {key(entry): entry for entry in listed}
+    listed_twice = len(listed) - len(equivalent)
     killed = [m for m in found if m["status"] in KILLED]
     survived = [m for m in found if m["status"] == SURVIVED]
     other = [m for m in found if m["status"] not in KILLED
@@ -467,7 +468,10 @@ def check(workdir: pathlib.Path, seconds: float | None) -> int:
               f"{line!r} -> {mutated!r}")
     if other:
         print(f"\nmutants not run: {len(other)}")
-    return 1 if unexplained or other else 0
+    if listed_twice:
+        print(f"\n{listed_twice} entries of tools/mutation-equivalents.toml "
+              "list a mutant listed before them (remove them)")
+    return 1 if unexplained or other or listed_twice else 0
 
 
 def _toml_entry(mutant: dict) -> str:
