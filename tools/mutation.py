@@ -94,7 +94,9 @@ def run_tests() -> int:
     copy = pathlib.Path.cwd()
     start = time.monotonic()
     try:
-        mutated, words = mutated_modules(copy), mutated_words(copy)
+        changed = changed_files(copy)
+        mutated = [_dotted(path.relative_to(copy)) for path in changed]
+        words = mutated_words(copy, changed)
     except Exception as error:  # noqa: BLE001
         # The order only saves time: it must never decide a verdict.
         print(f"mutation: tests in their usual order: {error}")
@@ -140,26 +142,24 @@ def _die_with_runner() -> None:
                                                 signal.SIGKILL)
 
 
-def mutated_modules(copy: pathlib.Path) -> list[str]:
-    """The dotted names of the modules mutmut has changed right now (none
-    on its first run, without mutations): where greeter/ differs from the
-    copy kept beside it."""
-    return [_dotted(path.relative_to(copy))
-            for path in sorted((copy / "greeter").rglob("*.py"))
+def changed_files(copy: pathlib.Path) -> list[pathlib.Path]:
+    """The modules mutmut has changed right now (none on its first run,
+    without mutations): where greeter/ differs from the copy kept beside
+    it."""
+    return [path for path in sorted((copy / "greeter").rglob("*.py"))
             if path.read_bytes() != (copy / PRISTINE / path.relative_to(
                 copy)).read_bytes()]
 
 
-def mutated_words(copy: pathlib.Path) -> set[str]:
+def mutated_words(copy: pathlib.Path,
+                  changed: list[pathlib.Path]) -> set[str]:
     """The names and string constants the mutation took away from the
-    lines mutmut has changed (or, when it changed a number or an
-    operator, all of theirs): a test that checks such a constant (an
-    error code, a message) may well not name its module."""
+    lines mutmut has changed in ``changed`` (or, when it changed a number
+    or an operator, all of theirs): a test that checks such a constant
+    (an error code, a message) may well not name its module."""
     removed, added, constants = set(), set(), {}
-    for path in (copy / "greeter").rglob("*.py"):
+    for path in changed:
         pristine = copy / PRISTINE / path.relative_to(copy)
-        if path.read_bytes() == pristine.read_bytes():
-            continue
         constants.update(_string_constants(pristine))
         for line in difflib.unified_diff(
                 pristine.read_text().splitlines(),
@@ -360,10 +360,7 @@ def retest(workdir: pathlib.Path) -> float:
         shutil.rmtree(copy / "tests")
         shutil.copytree(REPO / "tests", copy / "tests",
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        dump = subprocess.run(
-            [sys.executable, __file__, "--dump", str(copy)],
-            capture_output=True, text=True, check=True).stdout
-        ids = [mutant["pk"] for mutant in json.loads(dump)
+        ids = [mutant["pk"] for mutant in _dump(copy)
                if mutant["status"] == SURVIVED and key(mutant) not in listed]
         if ids:
             print(f"mutation: {copy.name}: testing again {len(ids)} "
@@ -378,14 +375,16 @@ def retest(workdir: pathlib.Path) -> float:
 def mutants(workdir: pathlib.Path) -> list[dict]:
     """Every mutant of the last run: file, status, original and mutated
     text of the lines it changed."""
-    found = []
-    for copy in sorted(workdir.glob("job-*")):
-        # mutmut binds to one cache per process: a process per copy.
-        dump = subprocess.run(
-            [sys.executable, __file__, "--dump", str(copy)],
-            capture_output=True, text=True, check=True).stdout
-        found += json.loads(dump)
-    return found
+    return [mutant for copy in sorted(workdir.glob("job-*"))
+            for mutant in _dump(copy)]
+
+
+def _dump(copy: pathlib.Path) -> list[dict]:
+    """``_mutants_of(copy)``, read in a process of its own: mutmut binds
+    to one cache per process."""
+    return json.loads(subprocess.run(
+        [sys.executable, __file__, "--dump", str(copy)],
+        capture_output=True, text=True, check=True).stdout)
 
 
 def _mutants_of(copy: pathlib.Path) -> list[dict]:
