@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import io
 import json
@@ -10,6 +11,7 @@ import logging.handlers
 import os
 import select
 import threading
+from collections.abc import Iterator
 
 import pytest
 import webob
@@ -92,6 +94,12 @@ def _oslos_line(conf, records, response) -> str:
         request_id=response.headers["x-openstack-request-id"],
         overwrite=False))
     return _oslo_text(conf, oslo_record) + "\n"
+
+
+def _writer() -> access_log.AccessLog:
+    """An access log writer of a logger of its own."""
+    return access_log.AccessLog(logging.getLogger("greeter.test.access"),
+                                __file__, 1, "test")
 
 
 def _oslo_text(conf, record) -> str:
@@ -224,8 +232,7 @@ def test_a_context_dict_of_a_few_values_is_oslos(conf, written,
     # dict lacks (the user identity's values, here) reads as oslo's.
     monkeypatch.setattr(log.ContextFormatter, "format", _refuse_format)
     streams, records = written
-    writer = access_log.AccessLog(logging.getLogger("greeter.test.access"),
-                                  __file__, 1, "test")
+    writer = _writer()
     writer.write(logging.INFO, "%(what)s", {"what": "served"},
                  {"request_id": "req-1"})
     (record,) = records
@@ -465,8 +472,7 @@ def test_lines_with_and_without_a_request_id_each_take_their_format(
     # oslo's context format for a line with a request id, its default
     # format for one without: each line its own, in any order.
     streams, records = written
-    writer = access_log.AccessLog(logging.getLogger("greeter.test.access"),
-                                  __file__, 1, "test")
+    writer = _writer()
     for request_id in ("req-1", None, "req-2"):
         writer.write(logging.INFO, "%(what)s", {"what": "served"},
                      request_log.logging_values(request_id, None))
@@ -480,8 +486,7 @@ def test_a_message_its_args_cannot_fill_is_written_as_oslo_writes_it(
     # The formatter's way, where the line's own path cannot make the
     # message: oslo's "Error formatting log line" line, not a lost one.
     streams, records = written
-    writer = access_log.AccessLog(logging.getLogger("greeter.test.access"),
-                                  __file__, 1, "test")
+    writer = _writer()
     writer.write(logging.INFO, "%(status)d", {"status": "two hundred"},
                  request_log.logging_values("req-1", None))
     (record,) = records
@@ -490,14 +495,18 @@ def test_a_message_its_args_cannot_fill_is_written_as_oslo_writes_it(
     assert "Error formatting log line msg='*(status)d'" in line
 
 
-def _second_stream_handler(level: int = logging.NOTSET) -> logging.Handler:
-    """A stream handler like oslo.log's, after it, with its formatter."""
+@contextlib.contextmanager
+def _second_stream_handler() -> Iterator[logging.Handler]:
+    """A stream handler like oslo.log's, after it, with its formatter,
+    while in the block."""
     root = logging.getLogger()
     second = logging.StreamHandler(io.StringIO())
     second.setFormatter(root.handlers[0].formatter)
-    second.setLevel(level)
     root.addHandler(second)
-    return second
+    try:
+        yield second
+    finally:
+        root.removeHandler(second)
 
 
 def test_a_handler_at_the_lines_level_writes_it(conf, written):
@@ -513,11 +522,8 @@ def test_a_handler_above_the_lines_level_leaves_it_to_the_next(conf,
                                                                written):
     streams, _ = written
     logging.getLogger().handlers[0].setLevel(logging.WARNING)
-    second = _second_stream_handler()
-    try:
+    with _second_stream_handler() as second:
         response = _hello(conf)
-    finally:
-        logging.getLogger().removeHandler(second)
     assert not streams[0].getvalue()
     assert response.headers["x-openstack-request-id"] in \
         second.stream.getvalue()
@@ -527,11 +533,8 @@ def test_each_handler_reports_a_line_it_cannot_format(conf, capsys):
     conf.set_override("logging_context_format_string",
                       "%(no_such_value)s %(message)s")
     log.setup(conf, config.PROJECT)
-    second = _second_stream_handler()
-    try:
+    with _second_stream_handler() as second:
         response = _hello(conf)
-    finally:
-        logging.getLogger().removeHandler(second)
     assert response.status_int == 200
     reported = capsys.readouterr().err
     assert reported.count("--- Logging error ---") == 2

@@ -68,6 +68,11 @@ def read_all_error(conf: cfg.ConfigOpts, *files) -> str:
     """The ConfigError text of reading every option of ``conf`` as parsed
     from ``files``."""
     conf([arg for path in files for arg in ("--config-file", str(path))])
+    return read_error(conf)
+
+
+def read_error(conf: cfg.ConfigOpts) -> str:
+    """The ConfigError text of reading every option of ``conf``."""
     with pytest.raises(exception.ConfigError) as caught:
         options.read_all(conf)
     return str(caught.value)
@@ -256,9 +261,7 @@ def test_bad_value_blames_a_file_even_after_an_earlier_one_went(tmp_path):
     config.register_opts(conf)
     conf(["--config-file", str(first), "--config-file", str(second)])
     first.unlink()
-    with pytest.raises(exception.ConfigError) as caught:
-        options.read_all(conf)
-    assert str(caught.value) == (
+    assert read_error(conf) == (
         f"[api] workers = '0' from {second} is not valid: Should be "
         "greater than or equal to 1")
 

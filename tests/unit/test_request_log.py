@@ -200,8 +200,9 @@ def test_health_level_and_paths_are_options(conf, records):
     assert [r.levelno for r in records] == [logging.INFO] * 3
 
 
-def test_request_context_is_current_while_serving(app, monkeypatch):
-    # Every line logged while a request is served carries its ids.
+@pytest.fixture
+def current_at_log(monkeypatch):
+    """The context current when each request's line is written."""
     seen = []
     original = request_log.RequestLog.log
 
@@ -210,31 +211,29 @@ def test_request_context_is_current_while_serving(app, monkeypatch):
         return original(self, environ, *args)
 
     monkeypatch.setattr(request_log.RequestLog, "log", spy)
+    return seen
+
+
+def test_request_context_is_current_while_serving(app, current_at_log):
+    # Every line logged while a request is served carries its ids.
     inbound = "req-12345678-1234-1234-1234-123456789012"
     response = _get(app, "/greeting/hello", X_Auth_Token=SHIPPED_TOKEN,
                     X_Openstack_Request_Id=inbound)
-    (current,) = seen
+    (current,) = current_at_log
     assert current.request_id == response.headers["x-openstack-request-id"]
     assert current.global_request_id == inbound
 
 
 def test_refused_request_has_its_own_context_not_the_last_ones(
-        app, monkeypatch):
+        app, current_at_log):
     # A request refused before the context filter still logs with its
     # own ids, not those of the request this thread served before.
-    seen = []
-    original = request_log.RequestLog.log
-
-    def spy(self, environ, *args):
-        seen.append(context.get_current())
-        return original(self, environ, *args)
-
-    monkeypatch.setattr(request_log.RequestLog, "log", spy)
     _get(app, "/greeting/hello", X_Auth_Token=SHIPPED_TOKEN)
     refused = _get(app, "/greeting/hello")
     assert refused.status_int == 401
-    assert seen[-1].request_id == refused.headers["x-openstack-request-id"]
-    assert seen[-1].global_request_id is None
+    assert current_at_log[-1].request_id == \
+        refused.headers["x-openstack-request-id"]
+    assert current_at_log[-1].global_request_id is None
 
 
 def test_importing_the_request_log_makes_no_context_current():
