@@ -533,7 +533,7 @@ def test_each_handler_reports_a_line_it_cannot_format(conf, capsys):
     conf.set_override("logging_context_format_string",
                       "%(no_such_value)s %(message)s")
     log.setup(conf, config.PROJECT)
-    with _second_stream_handler() as second:
+    with _second_stream_handler():
         response = _hello(conf)
     assert response.status_int == 200
     reported = capsys.readouterr().err
