@@ -144,7 +144,7 @@ class AccessLog:
         fields.update(
             msg=msg, args=args, levelno=level,
             levelname=logging.getLevelName(level), created=now,
-            msecs=int((now - int(now)) * 1000) + 0.0,
+            msecs=log.record_msecs(now),
             relativeCreated=(now - logging._startTime) * 1000,
             thread=threading.get_ident(),
             threadName=threading.current_thread().name, context=context)
@@ -180,7 +180,7 @@ class AccessLog:
         if "asctime" in keys:
             fields["asctime"] = formatter.time_text(now)
         if "msecs" in keys:
-            fields["msecs"] = int((now - int(now)) * 1000) + 0.0
+            fields["msecs"] = log.record_msecs(now)
         if not keys.isdisjoint(RARELY_SHOWN):
             fields.update(
                 msg=msg, created=now, args=args,

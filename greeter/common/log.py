@@ -254,13 +254,19 @@ class ContextFormatter(_TimeOncePerSecond, formatters.ContextFormatter):
         return moment.isotime
 
 
+def record_msecs(created: float) -> float:
+    """A LogRecord's ``msecs`` when it is made at ``created``, as logging
+    computes it."""
+    return int((created - int(created)) * 1000) + 0.0
+
+
 class _Moment:
     """What formatTime and _compute_iso_time read of a record."""
 
     def __init__(self, created: float) -> None:
         self.created = created
         # Read by formatTime when log_date_format is empty.
-        self.msecs = int((created - int(created)) * 1000) + 0.0
+        self.msecs = record_msecs(created)
 
 
 # A %-format placeholder with a key, or an escaped percent sign.
