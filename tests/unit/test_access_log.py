@@ -539,3 +539,13 @@ def test_each_handler_reports_a_line_it_cannot_format(conf, capsys):
     reported = capsys.readouterr().err
     assert reported.count("--- Logging error ---") == 2
     assert "KeyError: 'no_such_value'" in reported
+
+
+def test_milliseconds_are_those_logging_gives_a_record(monkeypatch):
+    # The access line and its records take their msecs from one
+    # function: checked here against logging's own record, made at NOW.
+    monkeypatch.setattr(logging.time, "time", lambda: NOW)
+    monkeypatch.setattr(logging.time, "time_ns", lambda: int(NOW * 1e9))
+    made = logging.LogRecord("greeter.test", logging.INFO, __file__, 1,
+                             "", None, None)
+    assert log.record_msecs(NOW) == made.msecs == 750.0
