@@ -414,9 +414,12 @@ def test_a_forked_worker_writes_its_own_process_id(conf, written,
     streams, _ = written
     builds = []
     build = access_log.AccessLog._build
-    monkeypatch.setattr(access_log.AccessLog, "_build",
-                        lambda self, handlers: (builds.append(os.getpid()),
-                                                build(self, handlers)))
+
+    def counted(self, handlers):
+        builds.append(os.getpid())
+        build(self, handlers)
+
+    monkeypatch.setattr(access_log.AccessLog, "_build", counted)
     app = config.load_paste_app(conf)
     _hello(conf, app=app)
     assert f" {os.getpid()} INFO " in streams[0].getvalue()

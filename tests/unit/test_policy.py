@@ -211,14 +211,19 @@ def test_a_decision_is_remembered_for_one_second(enforcer, monkeypatch):
     # A changed policy.yaml takes effect within a second, as documented.
     decided = []
     decide = policy.Enforcer._decide
-    monkeypatch.setattr(policy.Enforcer, "_decide", lambda self, *args: (
-        decided.append(args[0]), decide(self, *args))[1])
+
+    def counted(self, action, creds):
+        decided.append(action)
+        return decide(self, action, creds)
+
+    monkeypatch.setattr(policy.Enforcer, "_decide", counted)
     clock = [100.0]
-    monkeypatch.setattr(policy.time, "monotonic", lambda: clock[0])
-    for clock[0] in (100.0, 100.5, 100.999):
+    monkeypatch.setattr(policy.time, "monotonic", lambda: clock[-1])
+    for moment in (100.0, 100.5, 100.999):
+        clock.append(moment)
         enforcer.authorize("greeting:hello", ctx("reader"))
     assert decided == ["greeting:hello"]
-    clock[0] = 101.0
+    clock.append(101.0)
     enforcer.authorize("greeting:hello", ctx("reader"))
     assert decided == ["greeting:hello"] * 2
 
