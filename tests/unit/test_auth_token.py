@@ -118,18 +118,22 @@ def keystone():
     server.server_close()
 
 
+def _service_user(url: str) -> dict[str, str]:
+    """``[keystone_authtoken]``'s settings for greeter's service user with
+    Keystone at ``url``."""
+    return {"auth_type": "password", "auth_url": f"{url}/v3",
+            "username": "greeter", "password": "secret",
+            "user_domain_id": "default", "project_name": "service",
+            "project_domain_id": "default"}
+
+
 @pytest.fixture
 def keystone_app(keystone_conf):
     """The keystone strategy's pipeline, its service user at ``url``."""
     def _build(url: str, **settings: str):
-        service_user = {
-            "www_authenticate_uri": f"{url}/v3", "auth_type": "password",
-            "auth_url": f"{url}/v3", "username": "greeter",
-            "password": "secret", "user_domain_id": "default",
-            "project_name": "service", "project_domain_id": "default",
-            "http_request_max_retries": "0"}
-        return config.load_paste_app(keystone_conf(
-            **{**service_user, **settings}))
+        return config.load_paste_app(keystone_conf(**{
+            **_service_user(url), "www_authenticate_uri": f"{url}/v3",
+            "http_request_max_retries": "0", **settings}))
 
     return _build
 
@@ -187,12 +191,9 @@ def test_greeters_keystone_defaults_go_to_the_filters_conf(keystone,
     # keystonemiddleware) gets greeter's bounded wait for Keystone, and
     # the filter validates tokens with it.
     path = tmp_path / "keystone.conf"
-    path.write_text(
-        "[keystone_authtoken]\n"
-        f"auth_type = password\nauth_url = {keystone.url}/v3\n"
-        "username = greeter\npassword = secret\n"
-        "user_domain_id = default\nproject_name = service\n"
-        "project_domain_id = default\n")
+    path.write_text("[keystone_authtoken]\n" + "".join(
+        f"{name} = {value}\n"
+        for name, value in _service_user(keystone.url).items()))
     own = cfg.ConfigOpts()
     own([], project="greeter", default_config_files=[str(path)])
     greeted = webob.Response(text="greeted")
