@@ -515,3 +515,36 @@ def test_malformed_inbound_request_id_is_not_a_global_id(conf, inbound):
     request.get_response(oslo_plain.RequestId(app, conf))
     assert "openstack.global_request_id" not in seen
     assert REQUEST_ID.match(seen["openstack.request_id"])
+
+
+def _request_id_headers(filter_class, conf, app_headers):
+    def app(environ, start_response):
+        start_response("200 OK", list(app_headers))
+        return []
+
+    response = webob.Request.blank("/").get_response(filter_class(app, conf))
+    return response.headerlist
+
+
+def test_request_id_goes_on_every_header_that_carries_it(conf):
+    class WithCompat(oslo_plain.RequestId):
+        compat_headers = ["X-Compute-Request-Id"]
+
+    headers = _request_id_headers(WithCompat, conf, [])
+    (own,) = [value for name, value in headers
+              if name == "x-openstack-request-id"]
+    assert REQUEST_ID.match(own)
+    assert ("X-Compute-Request-Id", own) in headers
+
+
+def test_request_id_a_response_already_has_is_not_repeated(conf):
+    class WithCompat(oslo_plain.RequestId):
+        compat_headers = ["X-Compute-Request-Id"]
+
+    headers = _request_id_headers(WithCompat, conf, [
+        ("X-OpenStack-Request-Id", "req-from-the-app"),
+        ("x-compute-request-id", "req-compute")])
+    assert [(name.lower(), value) for name, value in headers
+            if name.lower().endswith("request-id")] == [
+        ("x-openstack-request-id", "req-from-the-app"),
+        ("x-compute-request-id", "req-compute")]
