@@ -202,9 +202,14 @@ class ContextFormatter(_TimeOncePerSecond, formatters.ContextFormatter):
 
     def user_identity(self, values: dict[str, Any]) -> str:
         """The ``user_identity`` of a line whose context has ``values``."""
-        # oslo's _ReplaceFalseValue, for the keys the format has.
-        return self.conf.logging_user_identity_format % {
-            key: values.get(key) or "-" for key in self._identity_keys}
+        shown = tuple(map(values.get, self._identity_keys))
+        try:
+            return _identity_text(self.conf.logging_user_identity_format,
+                                  self._identity_keys, shown)
+        except TypeError:  # a value that cannot be a cache key (a list)
+            return _identity_text.__wrapped__(
+                self.conf.logging_user_identity_format, self._identity_keys,
+                shown)
 
     def compile_line(self, level: int, context_values: dict[str, Any],
                      attributes: dict[str, Any]) -> str:
@@ -252,6 +257,16 @@ class ContextFormatter(_TimeOncePerSecond, formatters.ContextFormatter):
         moment = _Moment(created)
         formatters.ContextFormatter._compute_iso_time(self, moment)
         return moment.isotime
+
+
+# A line's caller is one of a few identities (none, for most lines):
+# their text is remembered, in a bounded cache.
+@functools.lru_cache(maxsize=256)
+def _identity_text(fmt: str, keys: tuple[str, ...],
+                   shown: tuple[Any, ...]) -> str:
+    # oslo's _ReplaceFalseValue, for the keys the format has.
+    return fmt % {key: value or "-"
+                  for key, value in zip(keys, shown, strict=True)}
 
 
 def record_msecs(created: float) -> float:

@@ -78,3 +78,35 @@ def test_context_format_without_request_id(conf):
     line = greeter.format(copy.copy(record))
     assert line == oslo.format(copy.copy(record))
     assert line == "context with a request id"
+
+
+def test_user_identity_of_each_caller_reads_as_oslos(conf):
+    # The identity text is remembered per caller: lines of several callers,
+    # one after another and again, each read as oslo's, and a format
+    # showing a list (roles, which cannot be a cache key) works too.
+    conf.set_override("logging_user_identity_format",
+                      "%(user)s/%(project)s %(roles)s")
+    conf.set_override("logging_context_format_string",
+                      "[%(user_identity)s] %(message)s")
+    kwargs = {"project": config.PROJECT, "version": "1",
+              "datefmt": conf.log_date_format, "config": conf}
+    oslo = formatters.ContextFormatter(**kwargs)
+    greeter = log.ContextFormatter(**kwargs)
+    callers = [context.RequestContext(request_id="req-1", overwrite=False,
+                                      **ids)
+               for ids in ({}, {"user_id": "u1"},
+                           {"user_id": "u1", "project_id": "p1"},
+                           {"user_id": "u2", "project_id": "p1",
+                            "roles": ["reader", "member"]},
+                           {"project_id": "p2"})]
+    lines = []
+    for request_context in callers + callers[::-1]:
+        record = logging.getLogger("greeter.test").makeRecord(
+            "greeter.test", logging.INFO, __file__, 1, "hi", (), None,
+            extra={"context": request_context})
+        line = greeter.format(copy.copy(record))
+        assert line == oslo.format(copy.copy(record))
+        lines.append(line)
+    assert lines[:5] == [
+        "[-/- -] hi", "[u1/- -] hi", "[u1/p1 -] hi",
+        "[u2/p1 ['reader', 'member']] hi", "[-/p2 -] hi"]
