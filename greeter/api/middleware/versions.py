@@ -9,6 +9,7 @@ sent to.
 from __future__ import annotations
 
 from collections.abc import Callable
+from collections.abc import Iterable
 
 import webob
 
@@ -32,11 +33,15 @@ class VersionDiscovery(wsgi.Middleware):
         # might keep and serve to others.
         self.public_url = public.rstrip("/") if public else None
 
-    def process_request(self, req: webob.Request) -> webob.Response | None:
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable:
         # The raw WSGI path: webob's path_info would decode it as UTF-8,
-        # and a client may send any bytes.
-        if req.environ.get("PATH_INFO", "") not in ("", "/"):
-            return None
+        # and a client may send any bytes. Every other path passes on
+        # without a webob Request made for it.
+        if environ.get("PATH_INFO", "") not in ("", "/"):
+            return self.application(environ, start_response)
+        return super().__call__(environ, start_response)
+
+    def process_request(self, req: webob.Request) -> webob.Response:
         if req.method not in READ_METHODS:
             raise wsgi.method_not_allowed(req.environ,
                                           ", ".join(READ_METHODS))
