@@ -250,6 +250,10 @@ class ContextFormatter(_TimeOncePerSecond, formatters.ContextFormatter):
 
     def time_text(self, created: float) -> str:
         """``%(asctime)s`` of a record made at ``created``."""
+        # The text formatTime made last, while still in its second.
+        second, datefmt, text = self._last_time
+        if int(created) == second and datefmt == self.datefmt:
+            return text
         return self.formatTime(_Moment(created), self.datefmt)
 
     def iso_time(self, created: float) -> str:

@@ -6,6 +6,7 @@ import copy
 import json
 import logging
 import sys
+import time
 
 import pytest
 from oslo_context import context
@@ -217,6 +218,37 @@ def test_time_is_formatted_anew_for_another_datefmt(conf):
     for datefmt in ("%Y", "%H:%M:%S", "%Y"):
         assert greeter.formatTime(record, datefmt) == \
             oslo.formatTime(record, datefmt)
+
+
+@pytest.mark.parametrize("datefmt", ["%Y-%m-%d %H:%M:%S", ""])
+def test_time_text_is_formatted_anew_each_second(conf, monkeypatch,
+                                                 datefmt):
+    # The access log's time: the same second's text again, another
+    # second's (before or after) anew, as formatTime makes it for a record;
+    # an empty datefmt is logging's default, with milliseconds.
+    oslo = formatters.ContextFormatter(project=config.PROJECT, version="1",
+                                       datefmt=datefmt, config=conf)
+    greeter = log.ContextFormatter(project=config.PROJECT, version="1",
+                                   datefmt=datefmt, config=conf)
+    for created in (1_000_000_000.25, 1_000_000_000.75, 1_000_000_001.5,
+                    1_000_000_000.5, 1_000_000_000.5, 999_999_999.9):
+        # A record made at that time, by logging itself.
+        monkeypatch.setattr(logging.time, "time", lambda at=created: at)
+        record = logging.makeLogRecord({})
+        assert greeter.time_text(created) == oslo.formatTime(record, datefmt)
+
+
+def test_time_text_follows_a_changed_datefmt(conf, monkeypatch):
+    greeter = log.ContextFormatter(project=config.PROJECT, version="1",
+                                   datefmt="%Y", config=conf)
+    assert greeter.time_text(1_000_000_000.25) == "2001"
+    # Later in that second, the text is the one already made.
+    with monkeypatch.context() as patched:
+        patched.setattr(greeter, "formatTime", None)
+        assert greeter.time_text(1_000_000_000.75) == "2001"
+    greeter.datefmt = "%H:%M:%S"
+    assert greeter.time_text(1_000_000_000.5) == time.strftime(
+        "%H:%M:%S", time.localtime(1_000_000_000.5))
 
 
 def test_a_message_its_arguments_do_not_fit_reads_as_oslos(conf):
