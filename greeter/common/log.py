@@ -44,6 +44,8 @@ FORMAT_OPTIONS = FORMATS + (
     "instance_format",
     "instance_uuid_format",
 )
+# How many callers' user identity texts a formatter remembers.
+MAX_IDENTITIES = 256
 # Record attributes oslo's ContextFormatter sets to "" when missing.
 FANCY_KEYS = ("instance", "color", "user_identity", "resource", "user_name",
               "project_name", "global_request_id")
@@ -115,6 +117,7 @@ class ContextFormatter(_TimeOncePerSecond, formatters.ContextFormatter):
             "request_id"}
         self._identity_keys = _format_keys(
             self.conf.logging_user_identity_format)
+        self._identities: dict[tuple, str] = {}
 
     def _compute_iso_time(self, record: logging.LogRecord) -> None:
         if self.uses_isotime:
@@ -204,12 +207,23 @@ class ContextFormatter(_TimeOncePerSecond, formatters.ContextFormatter):
         """The ``user_identity`` of a line whose context has ``values``."""
         shown = tuple(map(values.get, self._identity_keys))
         try:
-            return _identity_text(self.conf.logging_user_identity_format,
-                                  self._identity_keys, shown)
-        except TypeError:  # a value that cannot be a cache key (a list)
-            return _identity_text.__wrapped__(
-                self.conf.logging_user_identity_format, self._identity_keys,
-                shown)
+            text = self._identities.get(shown)
+        except TypeError:  # a value that cannot be a key (a list)
+            return self._identity_text(shown)
+        if text is None:
+            text = self._identity_text(shown)
+            # A line's caller is one of a few (none, for most lines): the
+            # texts are remembered, a bounded number of them.
+            if len(self._identities) >= MAX_IDENTITIES:
+                self._identities.clear()
+            self._identities[shown] = text
+        return text
+
+    def _identity_text(self, shown: tuple[Any, ...]) -> str:
+        # oslo's _ReplaceFalseValue, for the keys the format has.
+        return self.conf.logging_user_identity_format % {
+            key: value or "-"
+            for key, value in zip(self._identity_keys, shown, strict=True)}
 
     def compile_line(self, level: int, context_values: dict[str, Any],
                      attributes: dict[str, Any]) -> str:
@@ -261,16 +275,6 @@ class ContextFormatter(_TimeOncePerSecond, formatters.ContextFormatter):
         moment = _Moment(created)
         formatters.ContextFormatter._compute_iso_time(self, moment)
         return moment.isotime
-
-
-# A line's caller is one of a few identities (none, for most lines):
-# their text is remembered, in a bounded cache.
-@functools.lru_cache(maxsize=256)
-def _identity_text(fmt: str, keys: tuple[str, ...],
-                   shown: tuple[Any, ...]) -> str:
-    # oslo's _ReplaceFalseValue, for the keys the format has.
-    return fmt % {key: value or "-"
-                  for key, value in zip(keys, shown, strict=True)}
 
 
 def record_msecs(created: float) -> float:

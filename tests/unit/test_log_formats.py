@@ -110,3 +110,16 @@ def test_user_identity_of_each_caller_reads_as_oslos(conf):
     assert lines[:5] == [
         "[-/- -] hi", "[u1/- -] hi", "[u1/p1 -] hi",
         "[u2/p1 ['reader', 'member']] hi", "[-/p2 -] hi"]
+
+
+def test_user_identities_remembered_are_bounded(conf):
+    kwargs = {"project": config.PROJECT, "version": "1",
+              "datefmt": conf.log_date_format, "config": conf}
+    greeter = log.ContextFormatter(**kwargs)
+    for number in range(log.MAX_IDENTITIES + 10):
+        values = {"user": f"u{number}", "project": "p"}
+        assert greeter.user_identity(values) == f"u{number} p - - - -"
+        assert len(greeter._identities) <= log.MAX_IDENTITIES
+    # The table was emptied when full, and filled again since.
+    assert len(greeter._identities) == 10
+    assert greeter.user_identity({"user": "u1"}) == "u1 - - - - -"
