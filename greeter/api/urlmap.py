@@ -24,9 +24,7 @@ class URLMap(urlmap.URLMap):
 
     def __init__(self, not_found_app: Callable | None = None) -> None:
         super().__init__(not_found_app)
-        # (path, path + "/", app) per entry, longest path first; None
-        # while an entry names a domain.
-        self._plain_entries: tuple | None = ()
+        self._index()
 
     def __setitem__(self, url, app) -> None:
         super().__setitem__(url, app)
@@ -37,6 +35,8 @@ class URLMap(urlmap.URLMap):
         self._index()
 
     def _index(self) -> None:
+        # (path, path + "/", app) per entry, longest path first; None
+        # while an entry names a domain.
         if any(domain for (domain, _), _ in self.applications):
             self._plain_entries = None
         else:
