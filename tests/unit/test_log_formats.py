@@ -123,3 +123,23 @@ def test_user_identities_remembered_are_bounded(conf):
     # The table was emptied when full, and filled again since.
     assert len(greeter._identities) == 10
     assert greeter.user_identity({"user": "u1"}) == "u1 - - - - -"
+
+
+def test_a_callers_identity_text_is_made_once(conf):
+    kwargs = {"project": config.PROJECT, "version": "1",
+              "datefmt": conf.log_date_format, "config": conf}
+    greeter = log.ContextFormatter(**kwargs)
+    made = []
+    make = greeter._identity_text
+
+    def counting(shown):
+        made.append(shown)
+        return make(shown)
+
+    greeter._identity_text = counting
+    for _ in range(3):
+        assert greeter.user_identity({"user": "u1", "project": "p1"}) == \
+            "u1 p1 - - - -"
+    assert len(made) == 1
+    assert sorted(map(str, made[0])) == sorted(map(str, (
+        "u1", "p1", None, None, None, None)))
