@@ -76,10 +76,14 @@ class _TimeOncePerSecond:
                    datefmt: str | None = None) -> str:
         if not datefmt:
             return super().formatTime(record, datefmt)
-        second = int(record.created)
+        return self.second_text(record.created, datefmt)
+
+    def second_text(self, created: float, datefmt: str) -> str:
+        """``datefmt`` at ``created``, formatted once per second."""
+        second = int(created)
         last_second, last_datefmt, text = self._last_time
         if second != last_second or datefmt != last_datefmt:
-            text = time.strftime(datefmt, self.converter(record.created))
+            text = time.strftime(datefmt, self.converter(created))
             # One tuple, swapped whole: threads may share the formatter.
             self._last_time = (second, datefmt, text)
         return text
@@ -264,10 +268,10 @@ class ContextFormatter(_TimeOncePerSecond, formatters.ContextFormatter):
 
     def time_text(self, created: float) -> str:
         """``%(asctime)s`` of a record made at ``created``."""
-        # The text formatTime made last, while still in its second.
-        second, datefmt, text = self._last_time
-        if int(created) == second and datefmt == self.datefmt:
-            return text
+        if self.datefmt:
+            return self.second_text(created, self.datefmt)
+        # logging's default, with milliseconds: formatTime reads them from
+        # the record.
         return self.formatTime(_Moment(created), self.datefmt)
 
     def iso_time(self, created: float) -> str:

@@ -244,7 +244,7 @@ def test_time_text_follows_a_changed_datefmt(conf, monkeypatch):
     assert greeter.time_text(1_000_000_000.25) == "2001"
     # Later in that second, the text is the one already made.
     with monkeypatch.context() as patched:
-        patched.setattr(greeter, "formatTime", None)
+        patched.setattr(log.time, "strftime", None)
         assert greeter.time_text(1_000_000_000.75) == "2001"
     greeter.datefmt = "%H:%M:%S"
     assert greeter.time_text(1_000_000_000.5) == time.strftime(
