@@ -12,13 +12,18 @@ from greeter.common import config
 from greeter.common import log
 
 
+def _formatter_kwargs(conf) -> dict:
+    """What oslo.log's setup gives a text formatter, for both of them."""
+    return {"project": config.PROJECT, "version": "1",
+            "datefmt": conf.log_date_format, "config": conf}
+
+
 def test_every_format_using_isotime(conf):
     # With isotime in every format (the debug suffix too), the line still
     # reads as oslo's: greeter's formatter must compute isotime for it.
     for name in log.FORMATS:
         conf.set_override(name, "%(isotime)s %(message)s")
-    kwargs = {"project": config.PROJECT, "version": "1",
-              "datefmt": conf.log_date_format, "config": conf}
+    kwargs = _formatter_kwargs(conf)
     oslo = formatters.ContextFormatter(**kwargs)
     greeter = log.ContextFormatter(**kwargs)
     assert greeter.uses_isotime
@@ -32,8 +37,7 @@ def test_every_format_using_isotime(conf):
 
 
 def test_no_format_using_isotime(conf):
-    kwargs = {"project": config.PROJECT, "version": "1",
-              "datefmt": conf.log_date_format, "config": conf}
+    kwargs = _formatter_kwargs(conf)
     assert not log.ContextFormatter(**kwargs).uses_isotime
 
 
@@ -48,8 +52,7 @@ def test_every_optional_key_in_both_formats(conf):
         "error_summary", "message"))
     conf.set_override("logging_default_format_string", f"default {fancy}")
     conf.set_override("logging_context_format_string", f"context {fancy}")
-    kwargs = {"project": config.PROJECT, "version": "1",
-              "datefmt": conf.log_date_format, "config": conf}
+    kwargs = _formatter_kwargs(conf)
     oslo = formatters.ContextFormatter(**kwargs)
     greeter = log.ContextFormatter(**kwargs)
     for request_context in (None, context.RequestContext(
@@ -67,8 +70,7 @@ def test_context_format_without_request_id(conf):
     # it.
     conf.set_override("logging_context_format_string", "context %(message)s")
     conf.set_override("logging_default_format_string", "default %(message)s")
-    kwargs = {"project": config.PROJECT, "version": "1",
-              "datefmt": conf.log_date_format, "config": conf}
+    kwargs = _formatter_kwargs(conf)
     oslo = formatters.ContextFormatter(**kwargs)
     greeter = log.ContextFormatter(**kwargs)
     record = logging.getLogger("greeter.test").makeRecord(
@@ -88,8 +90,7 @@ def test_user_identity_of_each_caller_reads_as_oslos(conf):
                       "%(user)s/%(project)s %(roles)s")
     conf.set_override("logging_context_format_string",
                       "[%(user_identity)s] %(message)s")
-    kwargs = {"project": config.PROJECT, "version": "1",
-              "datefmt": conf.log_date_format, "config": conf}
+    kwargs = _formatter_kwargs(conf)
     oslo = formatters.ContextFormatter(**kwargs)
     greeter = log.ContextFormatter(**kwargs)
     callers = [context.RequestContext(request_id="req-1", overwrite=False,
@@ -113,8 +114,7 @@ def test_user_identity_of_each_caller_reads_as_oslos(conf):
 
 
 def test_user_identities_remembered_are_bounded(conf):
-    kwargs = {"project": config.PROJECT, "version": "1",
-              "datefmt": conf.log_date_format, "config": conf}
+    kwargs = _formatter_kwargs(conf)
     greeter = log.ContextFormatter(**kwargs)
     for number in range(log.MAX_IDENTITIES + 10):
         values = {"user": f"u{number}", "project": "p"}
@@ -126,8 +126,7 @@ def test_user_identities_remembered_are_bounded(conf):
 
 
 def test_a_callers_identity_text_is_made_once(conf):
-    kwargs = {"project": config.PROJECT, "version": "1",
-              "datefmt": conf.log_date_format, "config": conf}
+    kwargs = _formatter_kwargs(conf)
     greeter = log.ContextFormatter(**kwargs)
     made = []
     make = greeter._identity_text
