@@ -517,20 +517,24 @@ def test_malformed_inbound_request_id_is_not_a_global_id(conf, inbound):
     assert REQUEST_ID.match(seen["openstack.request_id"])
 
 
-def _request_id_headers(filter_class, conf, app_headers):
+class _WithCompatHeader(oslo_plain.RequestId):
+    """The request id filter as a service with a compat header uses it."""
+
+    compat_headers = ["X-Compute-Request-Id"]
+
+
+def _request_id_headers(conf, app_headers):
     def app(environ, start_response):
         start_response("200 OK", list(app_headers))
         return []
 
-    response = webob.Request.blank("/").get_response(filter_class(app, conf))
+    response = webob.Request.blank("/").get_response(
+        _WithCompatHeader(app, conf))
     return response.headerlist
 
 
 def test_request_id_goes_on_every_header_that_carries_it(conf):
-    class WithCompat(oslo_plain.RequestId):
-        compat_headers = ["X-Compute-Request-Id"]
-
-    headers = _request_id_headers(WithCompat, conf, [])
+    headers = _request_id_headers(conf, [])
     (own,) = [value for name, value in headers
               if name == "x-openstack-request-id"]
     assert REQUEST_ID.match(own)
@@ -538,10 +542,7 @@ def test_request_id_goes_on_every_header_that_carries_it(conf):
 
 
 def test_request_id_a_response_already_has_is_not_repeated(conf):
-    class WithCompat(oslo_plain.RequestId):
-        compat_headers = ["X-Compute-Request-Id"]
-
-    headers = _request_id_headers(WithCompat, conf, [
+    headers = _request_id_headers(conf, [
         ("X-OpenStack-Request-Id", "req-from-the-app"),
         ("x-compute-request-id", "req-compute")])
     assert [(name.lower(), value) for name, value in headers

@@ -6,6 +6,7 @@ import pytest
 from paste import urlmap as paste_urlmap
 
 from greeter.api import urlmap
+from greeter.common import config
 
 
 def named_app(name):
@@ -33,18 +34,19 @@ def answer(mapping, path, host="greeter.example:8004"):
     return mapping(environ, lambda status, headers, exc_info=None: None)
 
 
-def paste_map(entries):
-    mapping = paste_urlmap.URLMap()
+def built(map_class, entries):
+    mapping = map_class()
     for url, app in entries.items():
         mapping[url] = app
     return mapping
+
+
+def paste_map(entries):
+    return built(paste_urlmap.URLMap, entries)
 
 
 def greeter_map(entries):
-    mapping = urlmap.URLMap()
-    for url, app in entries.items():
-        mapping[url] = app
-    return mapping
+    return built(urlmap.URLMap, entries)
 
 
 def outcome(mapping, path):
@@ -122,7 +124,6 @@ def test_a_domain_entry_removed_restores_the_plain_way():
 
 
 def test_the_shipped_pipeline_uses_greeters_urlmap(conf):
-    from greeter.common import config
     app = config.load_paste_app(conf)
     found = []
 
