@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from greeter.api.middleware import auth
+from greeter.api.middleware import static_token_auth
 from greeter.common import wsgi
 
 OFFERS = (wsgi.TEXT, wsgi.JSON)
@@ -23,7 +23,8 @@ header_text = st.text(alphabet=st.characters(max_codepoint=255),
 def token_auth(conf):
     conf.set_override("tokens", ["open-sesame", "second-token"],
                       group="auth")
-    return auth.TokenAuth(lambda environ, start_response: [], conf)
+    return static_token_auth.StaticTokenAuth(
+        lambda environ, start_response: [], conf)
 
 
 # token_auth holds no state between examples, so sharing it is safe.
@@ -44,7 +45,7 @@ def test_every_token_is_compared_every_time(token_auth, monkeypatch):
         compared.append(b)
         return real(a, b)
 
-    monkeypatch.setattr(auth.hmac, "compare_digest", counting)
+    monkeypatch.setattr(static_token_auth.hmac, "compare_digest", counting)
     for presented in ("open-sesame", "second-token", "nope", ""):
         compared.clear()
         token_auth.is_valid(presented)

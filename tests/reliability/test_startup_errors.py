@@ -68,12 +68,14 @@ def test_paste_file_without_a_section_header(tmp_path):
 def test_paste_file_naming_a_factory_that_does_not_exist(tmp_path):
     paste = tmp_path / "api-paste.ini"
     paste.write_text((ETC / "api-paste.ini").read_text().replace(
-        "TokenAuth.factory", "TokenAuth.no_such_factory"))
+        "StaticTokenAuth.factory", "StaticTokenAuth.no_such_factory"))
     assert_one_line_error(
         start_up(tmp_path, OS_PASTE_DEPLOY__CONFIG_FILE=str(paste)),
-        "[filter:auth] paste.filter_factory = greeter.api.middleware.auth:"
-        "TokenAuth.no_such_factory: greeter.api.middleware.auth has no "
-        "attribute 'TokenAuth.no_such_factory'")
+        "[filter:auth] paste.filter_factory = "
+        "greeter.api.middleware.static_token_auth:"
+        "StaticTokenAuth.no_such_factory: "
+        "greeter.api.middleware.static_token_auth has no "
+        "attribute 'StaticTokenAuth.no_such_factory'")
 
 
 def test_with_use_json_the_error_line_is_json_too(tmp_path):

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from greeter.api.middleware import auth
+from greeter.api.middleware import static_token_auth
 from greeter.common import config
 from greeter.common import exception
 from tests.conftest import ETC
@@ -74,12 +74,12 @@ def test_token_file_lines(conf, tmp_path, content):
     token_file.write_bytes(content)
     conf.set_override("tokens", [], group="auth")
     conf.set_override("token_file", str(token_file), group="auth")
-    assert auth.load_tokens(conf) == ["first", "second"]
+    assert static_token_auth.load_tokens(conf) == ["first", "second"]
 
 
 def _auth_warnings(caplog) -> list[str]:
     return [record.getMessage() for record in caplog.records
-            if record.name == auth.__name__
+            if record.name == static_token_auth.__name__
             and record.levelno == logging.WARNING]
 
 
@@ -123,7 +123,7 @@ def test_unreadable_token_file_is_a_config_error(conf, tmp_path, make,
     make(path)
     conf.set_override("token_file", str(path), group="auth")
     with pytest.raises(exception.ConfigError) as raised:
-        auth.load_tokens(conf)
+        static_token_auth.load_tokens(conf)
     assert str(raised.value) == \
         f"cannot read [auth] token_file {path}: {reason}"
 

@@ -8,7 +8,7 @@ import pytest
 import webob
 from oslo_middleware import request_id
 
-from greeter.api.middleware import context as context_filters
+from greeter.api.middleware import context_filters
 from greeter.common import config
 from greeter.common import context
 from greeter.common import exception

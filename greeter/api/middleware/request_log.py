@@ -34,7 +34,7 @@ from urllib.parse import quote
 from oslo_context import context
 from oslo_middleware import request_id
 
-from greeter.api.middleware import auth
+from greeter.api.middleware import static_token_auth
 from greeter.common import access_log
 from greeter.common import context as greeter_context
 from greeter.common import wsgi
@@ -169,7 +169,8 @@ class RequestLog(wsgi.Middleware):
             "path": printable(raw_path),
             "status": status,
             "ms": ms,
-            "token": "presented" if environ.get(auth.TOKEN_HEADER)
-            else "absent",
+            "token": ("presented"
+                      if environ.get(static_token_auth.TOKEN_HEADER)
+                      else "absent"),
         }
         self.access_log.write(level, MESSAGE, fields, values)

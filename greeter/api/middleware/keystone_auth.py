@@ -39,7 +39,7 @@ UNAVAILABLE = ("The identity service (Keystone) cannot be reached; try "
                "again later.")
 
 
-class AuthToken(auth_token.AuthProtocol):
+class KeystoneAuth(auth_token.AuthProtocol):
     """Validate ``X-Auth-Token`` with Keystone; 401 or 503 in one shape."""
 
     def __init__(self, app: Callable, conf: dict) -> None:
@@ -97,7 +97,7 @@ class AuthToken(auth_token.AuthProtocol):
 
     @classmethod
     def factory(cls, global_conf: dict,
-                **local_conf: str) -> Callable[[Callable], AuthToken]:
+                **local_conf: str) -> Callable[[Callable], KeystoneAuth]:
         """paste.filter_factory: options from greeter's ConfigOpts.
 
         Settings in the paste section would still win (keystonemiddleware
@@ -107,6 +107,6 @@ class AuthToken(auth_token.AuthProtocol):
         conf = {**global_conf, **local_conf}
         conf.setdefault("oslo_config_config", cfg.CONF)
 
-        def auth_filter(app: Callable) -> AuthToken:
+        def auth_filter(app: Callable) -> KeystoneAuth:
             return cls(app, conf)
         return auth_filter

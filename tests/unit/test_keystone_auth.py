@@ -19,7 +19,7 @@ import pytest
 import webob
 from oslo_config import cfg
 
-from greeter.api.middleware import auth_token
+from greeter.api.middleware import keystone_auth
 from greeter.common import config
 from greeter.common import exception
 
@@ -197,7 +197,7 @@ def test_greeters_keystone_defaults_go_to_the_filters_conf(keystone,
     own = cfg.ConfigOpts()
     own([], project="greeter", default_config_files=[str(path)])
     greeted = webob.Response(text="greeted")
-    app = auth_token.AuthToken(greeted, {"oslo_config_config": own})
+    app = keystone_auth.KeystoneAuth(greeted, {"oslo_config_config": own})
     assert own.keystone_authtoken.http_connect_timeout == \
         config.KEYSTONE_DEFAULTS["http_connect_timeout"]
     assert own.keystone_authtoken.http_request_max_retries == \
@@ -226,7 +226,8 @@ def test_keystone_not_answering_is_503(keystone_app, capsys):
     assert response.status_int == 503
     assert _code(response) == exception.AUTH_UNAVAILABLE
     logged = capsys.readouterr().out
-    assert re.search(r"ERROR greeter\.api\.middleware\.auth_token \[[^]]*\] "
+    assert re.search(r"ERROR greeter\.api\.middleware\.keystone_auth "
+                     r"\[[^]]*\] "
                      r"Unable to validate token: \S", logged), logged
     assert GOOD_TOKEN not in logged
 
@@ -239,6 +240,7 @@ def test_catalog_without_the_identity_endpoint_is_503(keystone,
     assert response.status_int == 503
     assert _code(response) == exception.AUTH_UNAVAILABLE
     logged = capsys.readouterr().out
-    assert re.search(r"ERROR greeter\.api\.middleware\.auth_token \[[^]]*\] "
+    assert re.search(r"ERROR greeter\.api\.middleware\.keystone_auth "
+                     r"\[[^]]*\] "
                      r"Keystone's catalog has no identity endpoint for "
                      r"\[keystone_authtoken\] interface: \S", logged), logged

@@ -60,7 +60,7 @@ def load_tokens(conf: cfg.ConfigOpts) -> list[str]:
     return tokens
 
 
-class TokenAuth(wsgi.Middleware):
+class StaticTokenAuth(wsgi.Middleware):
     """Reject requests without a valid ``X-Auth-Token`` (401)."""
 
     def __init__(self, application: Callable, conf=None) -> None:
