@@ -155,7 +155,8 @@ def test_prestop_creates_the_drain_file_greeter_watches():
     assert f"touch {drain}" in " ".join(command)
     shipped = configparser.ConfigParser(interpolation=None)
     shipped.read(ETC / "greeter.conf")
-    # compose drains with the same file (README: docker compose exec).
+    # compose drains with the same file (doc/source/admin/draining.rst:
+    # docker compose exec).
     assert shipped.get("healthcheck", "disable_by_file_path") == drain
     # The file must be on a writable mount of the read-only root.
     mounts = {mount["mountPath"] for mount in api_container()[

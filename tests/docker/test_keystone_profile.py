@@ -14,8 +14,9 @@
 
 `docker compose --profile keystone up` builds and starts a Keystone
 (bootstrapped on first start, state in a volume) and api-keystone, a
-greeter with [auth] strategy = keystone. The README's flow is followed
-as written: `openstack token issue`, then curl and http with the token.
+greeter with [auth] strategy = keystone. The flow of
+doc/source/admin/authentication.rst is followed as written: `openstack
+token issue`, then curl and http with the token.
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ class KeystoneProfile(ComposeProject):
             time.sleep(1)
 
     def openstack_token(self) -> str:
-        """`openstack token issue`, as the README shows it."""
+        """`openstack token issue`, as the authentication guide shows."""
         script = shutil.which("openstack") or shutil.which(
             "openstack", path=os.path.dirname(sys.executable))
         env = {**os.environ, "OS_AUTH_URL": self.keystone_url,

@@ -14,8 +14,8 @@
 secret, `docker compose kill -s HUP api`, under load, with nothing lost.
 
 Compose runs the shipped docker-compose.yml with an override that mounts a
-config directory and a token file of the test's own, as the README tells
-an operator to.
+config directory and a token file of the test's own, as
+doc/source/admin/reload.rst tells an operator to.
 """
 
 from __future__ import annotations

@@ -117,7 +117,8 @@ def test_log_line_per_request_without_token(greeter):
 
 
 def test_request_log_can_be_silenced(start_greeter):
-    # The operator's switch the README gives for the access line's cost.
+    # The operator's switch doc/source/admin/logging.rst gives for the
+    # access line's cost.
     server = start_greeter(env={
         "OS_DEFAULT__DEFAULT_LOG_LEVELS":
             "greeter.api.middleware.request_log=WARN"})

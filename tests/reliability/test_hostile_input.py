@@ -15,7 +15,7 @@
 Each gets a 4xx (never a 5xx, never a hang). What reaches greeter's code
 is answered in the documented error shape; what gunicorn rejects before
 any application code runs (a malformed request line, oversize headers or
-URL) gets gunicorn's own 400, as the README says.
+URL) gets gunicorn's own 400, as doc/source/reference/api.rst says.
 """
 
 from __future__ import annotations

@@ -293,8 +293,9 @@ def test_reload_under_load_changes_greeting_and_rotates_token(
         start_server, tmp_path):
     """The greeting changes and the token rotates with no failed request.
 
-    Token rotation as the README describes it: add the new token beside
-    the old and reload; move clients to it; remove the old one and reload.
+    Token rotation as doc/source/admin/reload.rst describes it: add the
+    new token beside the old and reload; move clients to it; remove the
+    old one and reload.
     """
     config = Config(tmp_path)
     server = start_server(config, {"OS_API__WORKERS": "2"})
