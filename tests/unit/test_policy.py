@@ -199,18 +199,98 @@ def test_policy_file_change_applies_once_the_decision_expires(
         enforcer.authorize("greeting:hello", ctx("reader"))
 
 
-def test_caller_key_reads_every_policy_value():
-    """The remembered decisions are keyed by every value oslo.policy sees:
-    a value left out would let one caller's decision answer another."""
-    values = ctx("reader").to_policy_values()
-    assert set(policy.SCALAR_POLICY_ATTRIBUTES) | set(
-        policy.LIST_POLICY_ATTRIBUTES) == set(values)
-    base = ctx("reader", user_domain_id="d1")
-    for name in values:
-        changed = ctx("reader", user_domain_id="d1")
-        setattr(changed, name, ["other"] if name in
-                policy.LIST_POLICY_ATTRIBUTES else "other")
-        assert policy.caller_key(changed) != policy.caller_key(base), name
+class ServiceContext(context.RequestContext):
+    """A service's context whose policy values hold one value more, as
+    oslo.context invites services to add: greeter's code names none."""
+
+    def __init__(self, tier, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.tier = tier
+
+    def to_policy_values(self):
+        values = dict(super().to_policy_values().items())
+        values["tier"] = self.tier
+        return values
+
+
+def rule_enforcer(conf, tmp_path, rule: str) -> policy.Enforcer:
+    """An Enforcer whose hello rule is ``rule``: ``name:text`` compares
+    the text of the caller's policy value ``name``, or of each item of a
+    list, with ``text``."""
+    policy_file = tmp_path / "policy.yaml"
+    policy_file.write_text(f'"greeting:hello": "{rule}"\n')
+    conf.set_override("policy_file", str(policy_file), group="oslo_policy")
+    return policy.Enforcer(conf)
+
+
+def may_greet(enforcer: policy.Enforcer, ctx: context.RequestContext
+              ) -> bool:
+    try:
+        enforcer.authorize("greeting:hello", ctx)
+    except exception.PolicyNotAuthorizedError:
+        return False
+    return True
+
+
+def service_ctx(tier) -> ServiceContext:
+    return ServiceContext(tier, roles=["reader"], project_id="p1",
+                          user_id="u1", overwrite=False)
+
+
+@pytest.mark.parametrize("rule, allowed, refused", [
+    ("tier:gold", "gold", "silver"),
+    ("tier:gold", ["gold"], ["silver"]),
+    # The same item, and equal values: yet their text differs.
+    ("tier:gold", ["gold"], ("gold",)),
+    ("tier:True", True, 1),
+    # A value that cannot be hashed as it is.
+    ("tier.level:gold", {"level": ["gold"]}, {"level": ["silver"]}),
+])
+@pytest.mark.parametrize("allowed_first", [True, False])
+def test_callers_differing_in_any_policy_value_never_share_a_decision(
+        conf, tmp_path, rule, allowed, refused, allowed_first):
+    enforcer = rule_enforcer(conf, tmp_path, rule)
+    callers = [(allowed, True), (refused, False)]
+    if not allowed_first:
+        callers.reverse()
+    for tier, expected in callers:
+        assert may_greet(enforcer, service_ctx(tier)) is expected, tier
+        # The remembered decision: the same answer.
+        assert may_greet(enforcer, service_ctx(tier)) is expected, tier
+
+
+@pytest.mark.parametrize("name, rule, allowed, refused", [
+    ("user_domain_id", "user_domain_id:d1", "d1", "d2"),
+    ("service_project_id", "service_project_id:s1", "s1", "s2"),
+    ("service_roles", "service_roles:service", ["service"], ["reader"]),
+    ("is_admin_project", "is_admin_project:True", True, False),
+])
+def test_callers_differing_in_one_of_oslo_contexts_values(
+        conf, tmp_path, name, rule, allowed, refused):
+    enforcer = rule_enforcer(conf, tmp_path, rule)
+    assert may_greet(enforcer, ctx("reader", **{name: allowed}))
+    assert not may_greet(enforcer, ctx("reader", **{name: refused}))
+
+
+class Level:
+    """A policy value of a kind a decision is not remembered by: it may
+    change once a decision has been made on it."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def test_a_value_that_may_change_is_decided_on_each_time(conf, tmp_path):
+    enforcer = rule_enforcer(conf, tmp_path, "tier:gold")
+    level = Level("gold")
+    caller = service_ctx(level)
+    assert may_greet(enforcer, caller)
+    level.name = "silver"
+    assert not may_greet(enforcer, caller)
+    assert policy.decision_key("greeting:hello", {}, {"tier": level}) is None
 
 
 def test_a_caller_with_other_roles_is_decided_afresh(enforcer):
@@ -224,9 +304,9 @@ def test_a_decision_is_remembered_for_one_second(enforcer, monkeypatch):
     decided = []
     decide = policy.Enforcer._decide
 
-    def counted(self, action, creds):
+    def counted(self, action, *args):
         decided.append(action)
-        return decide(self, action, creds)
+        return decide(self, action, *args)
 
     monkeypatch.setattr(policy.Enforcer, "_decide", counted)
     clock = [100.0]
