@@ -47,26 +47,30 @@ DECISION_TTL = 1.0
 # Bounded: many distinct callers (users, projects) cannot grow it.
 MAX_DECISIONS = 4096
 
-# The kinds of value a decision's key holds, each tagged with its type:
-# True == 1, and ["a"] holds what ("a",) holds, yet a rule that compares a
-# value's text tells them apart. A value of any other kind may change
-# after a decision was made on it: that decision is not remembered.
-_SCALARS = (str, int, float, bool, type(None))
+# How each kind of value is held in a decision's key. str and None stand
+# as they are: no value of another kind equals one of theirs. Any other
+# value is tagged with its type, since True == 1 == 1.0, and ["a"] holds
+# what ("a",) holds, yet a rule that compares a value's text tells them
+# apart. A value of a kind not listed may change after a decision was
+# made on it: that decision is not remembered.
+_AS_IS = frozenset((str, type(None)))
+_SCALARS = (str, int, float, bool)
 _SEQUENCES = (list, tuple)
 _SETS = (set, frozenset)
 
 
 def _frozen(value: Any) -> Hashable:
-    """``value`` as an immutable, hashable equivalent tagged with its
-    type; TypeError for a value of any other kind, which could change
-    after it was remembered."""
+    """``value`` as an immutable, hashable equivalent; TypeError for a
+    value of any other kind."""
     kind = type(value)
+    if kind in _AS_IS:
+        return value
     if isinstance(value, _SCALARS):
         return kind, value
     if isinstance(value, _SEQUENCES):
-        return kind, tuple(_frozen(item) for item in value)
+        return kind, tuple(map(_frozen, value))
     if isinstance(value, _SETS):
-        return kind, frozenset(_frozen(item) for item in value)
+        return kind, frozenset(map(_frozen, value))
     if isinstance(value, Mapping):
         return kind, _frozen_mapping(value)
     raise TypeError(f"a decision cannot be keyed on a {kind.__name__}")
@@ -75,8 +79,9 @@ def _frozen(value: Any) -> Hashable:
 def _frozen_mapping(values: Mapping) -> tuple:
     # Sorted by key (keys are unique, so values are never compared); keys
     # of kinds that do not sort together raise TypeError.
-    items = sorted(values.items())
-    return tuple((_frozen(name), _frozen(value)) for name, value in items)
+    return tuple([
+        (name, value if type(value) in _AS_IS else _frozen(value))
+        for name, value in sorted(values.items())])
 
 
 def decision_key(action: str, target: Mapping,
@@ -85,9 +90,11 @@ def decision_key(action: str, target: Mapping,
     one of the caller's policy values; None when a value is of a kind
     that cannot be held (that decision is then made afresh each time)."""
     try:
-        return action, _frozen_mapping(target), _frozen_mapping(creds)
+        key = action, _frozen_mapping(target), _frozen_mapping(creds)
+        hash(key)  # a Mapping's keys need not be hashable
     except TypeError:
         return None
+    return key
 
 
 def _enforcer(conf: cfg.ConfigOpts) -> policy.Enforcer:
