@@ -80,7 +80,8 @@ def _frozen_mapping(values: Mapping) -> tuple:
     # Sorted by key (keys are unique, so values are never compared); keys
     # of kinds that do not sort together raise TypeError.
     return tuple([
-        (name, value if type(value) in _AS_IS else _frozen(value))
+        (name if type(name) in _AS_IS else _frozen(name),
+         value if type(value) in _AS_IS else _frozen(value))
         for name, value in sorted(values.items())])
 
 
@@ -90,11 +91,9 @@ def decision_key(action: str, target: Mapping,
     one of the caller's policy values; None when a value is of a kind
     that cannot be held (that decision is then made afresh each time)."""
     try:
-        key = action, _frozen_mapping(target), _frozen_mapping(creds)
-        hash(key)  # a Mapping's keys need not be hashable
+        return action, _frozen_mapping(target), _frozen_mapping(creds)
     except TypeError:
         return None
-    return key
 
 
 def _enforcer(conf: cfg.ConfigOpts) -> policy.Enforcer:
