@@ -19,18 +19,21 @@ are in code (``greeter.policies``); a ``policy.yaml`` (``[oslo_policy]
 policy_file``, looked for beside the config files) overrides any of
 them, and oslo.policy re-reads it, in every worker, when it changes.
 
-oslo.policy evaluates a rule from scratch on every call: it inspects each
-check's signature and looks for the policy file again, about 150 us per
-request on a small machine, ten times the rest of greeter's request
-path. So each decision is remembered for ``DECISION_TTL`` seconds per
-(action, caller's policy values): a changed policy.yaml takes effect
-within that second.
+oslo.policy evaluates a rule from scratch on every call (it inspects each
+check's signature and looks for the policy file again), which costs far
+more than the rest of a request's path through greeter. So each worker
+remembers a decision for ``DECISION_TTL`` seconds, keyed on the action,
+the target and the whole of the caller's policy values, whatever
+oslo.context or a subclass of its ``RequestContext`` puts in them: two
+callers that differ in any value a rule could read never share a
+decision. A changed policy.yaml takes effect within ``DECISION_TTL``.
 """
 
 from __future__ import annotations
 
-import operator
 import time
+from collections.abc import Hashable
+from collections.abc import Mapping
 from typing import Any
 
 from oslo_config import cfg
@@ -44,25 +47,53 @@ DECISION_TTL = 1.0
 # Bounded: many distinct callers (users, projects) cannot grow it.
 MAX_DECISIONS = 4096
 
-
-# The RequestContext attributes oslo.context's to_policy_values() is made
-# of (a test checks they are the same), lists apart. A decision is
-# remembered per their values, read straight from the context: building
-# the policy values mapping for every request cost more than the rest of
-# the cache hit.
-SCALAR_POLICY_ATTRIBUTES = (
-    "user_id", "user_domain_id", "system_scope", "domain_id", "project_id",
-    "project_domain_id", "is_admin_project", "service_user_id",
-    "service_user_domain_id", "service_project_id",
-    "service_project_domain_id")
-LIST_POLICY_ATTRIBUTES = ("roles", "service_roles")
-_scalar_policy_values = operator.attrgetter(*SCALAR_POLICY_ATTRIBUTES)
+# How each kind of value is held in a decision's key. str and None stand
+# as they are: no value of another kind equals one of theirs. Any other
+# value is tagged with its type, since True == 1 == 1.0, and ["a"] holds
+# what ("a",) holds, yet a rule that compares a value's text tells them
+# apart. A value of a kind not listed may change after a decision was
+# made on it: that decision is not remembered.
+_AS_IS = frozenset((str, type(None)))
+_SCALARS = (str, int, float, bool)
+_SEQUENCES = (list, tuple)
+_SETS = (set, frozenset)
 
 
-def caller_key(ctx: context.RequestContext) -> tuple:
-    """A hashable form of a caller's policy values."""
-    return (_scalar_policy_values(ctx), tuple(ctx.roles),
-            tuple(ctx.service_roles))
+def _frozen(value: Any) -> Hashable:
+    """``value`` as an immutable, hashable equivalent; TypeError for a
+    value of any other kind."""
+    kind = type(value)
+    if kind in _AS_IS:
+        return value
+    if isinstance(value, _SCALARS):
+        return kind, value
+    if isinstance(value, _SEQUENCES):
+        return kind, tuple(map(_frozen, value))
+    if isinstance(value, _SETS):
+        return kind, frozenset(map(_frozen, value))
+    if isinstance(value, Mapping):
+        return kind, _frozen_mapping(value)
+    raise TypeError(f"a decision cannot be keyed on a {kind.__name__}")
+
+
+def _frozen_mapping(values: Mapping) -> tuple:
+    # Sorted by key (keys are unique, so values are never compared); keys
+    # of kinds that do not sort together raise TypeError.
+    return tuple([
+        (name if type(name) in _AS_IS else _frozen(name),
+         value if type(value) in _AS_IS else _frozen(value))
+        for name, value in sorted(values.items())])
+
+
+def decision_key(action: str, target: Mapping,
+                 creds: Mapping) -> tuple | None:
+    """What a decision is remembered by: the action, the target and every
+    one of the caller's policy values; None when a value is of a kind
+    that cannot be held (that decision is then made afresh each time)."""
+    try:
+        return action, _frozen_mapping(target), _frozen_mapping(creds)
+    except TypeError:
+        return None
 
 
 def _enforcer(conf: cfg.ConfigOpts) -> policy.Enforcer:
@@ -88,7 +119,7 @@ class Enforcer:
                  decision_ttl: float = DECISION_TTL) -> None:
         self._enforcer = _enforcer(conf)
         self._decision_ttl = decision_ttl
-        # (action, frozen policy values) -> (expiry, allowed)
+        # decision_key(...) -> (expiry, allowed)
         self._decisions: dict[tuple, tuple[float, bool]] = {}
         # Read policy.yaml now: a file that does not parse, or refers to
         # a rule that does not exist, stops start-up rather than failing
@@ -111,27 +142,29 @@ class Enforcer:
         """
         if ctx is None:
             raise exception.PolicyNotAuthorizedError(action)
-        key = (action, caller_key(ctx))
+        # What oslo.policy makes of a context, made once here (and a
+        # dict of greeter's own: oslo.policy adds keys to the creds).
+        creds = dict(ctx.to_policy_values().items())
+        target = {"project_id": creds["project_id"],
+                  "user_id": creds["user_id"]}
+        key = decision_key(action, target, creds)
         now = time.monotonic()
-        remembered = self._decisions.get(key)
+        remembered = None if key is None else self._decisions.get(key)
         if remembered is not None and remembered[0] > now:
             allowed = remembered[1]
         else:
-            # What oslo.policy makes of a context, made once here.
-            allowed = self._decide(action,
-                                   dict(ctx.to_policy_values().items()))
-            if len(self._decisions) >= MAX_DECISIONS:
-                self._decisions.clear()
-            self._decisions[key] = (now + self._decision_ttl, allowed)
+            allowed = self._decide(action, target, creds)
+            if key is not None:
+                if len(self._decisions) >= MAX_DECISIONS:
+                    self._decisions.clear()
+                self._decisions[key] = (now + self._decision_ttl, allowed)
         if not allowed:
             raise exception.PolicyNotAuthorizedError(action)
 
-    def _decide(self, action: str, creds: dict[str, Any]) -> bool:
-        target = {"project_id": creds["project_id"],
-                  "user_id": creds["user_id"]}
+    def _decide(self, action: str, target: dict[str, Any],
+                creds: dict[str, Any]) -> bool:
         try:
-            # A copy: oslo.policy adds keys to the creds it is given.
-            return self._enforcer.authorize(action, target, dict(creds))
+            return self._enforcer.authorize(action, target, creds)
         except policy.InvalidScope:
             # A system- or domain-scoped token on a project rule.
             return False

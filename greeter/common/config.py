@@ -10,11 +10,14 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""greeter's options, how the service reads them, and how it loads the app.
+"""How greeter registers its options, reads them, and loads the app.
 
-Options are registered on the ``ConfigOpts`` a caller hands in (the entry
-points pass ``cfg.CONF``, which oslo.middleware's filters also read), never
-at import time. ``list_opts`` feeds ``oslo-config-generator``.
+greeter's own options are defined in ``config_options``. They, and those
+of the libraries greeter sets up (oslo.middleware's filters, oslo.policy,
+keystonemiddleware's auth_token), are registered on the ``ConfigOpts`` a
+caller hands in (the entry points pass ``cfg.CONF``, which
+oslo.middleware's filters also read), never at import time.
+``list_opts`` feeds ``oslo-config-generator``.
 """
 
 from __future__ import annotations
@@ -31,125 +34,17 @@ from oslo_middleware import opts as middleware_opts
 from oslo_policy import opts as policy_opts
 from paste import deploy
 
+from greeter.common import config_options
 from greeter.common import exception
 from greeter.common import log
 from greeter.common import options
 
 PROJECT = "greeter"
 
-greeting_opts = [
-    cfg.StrOpt("name", default="Johnny",
-               help="Who is greeted."),
-    cfg.StrOpt("greeting", default="Howdy",
-               help="The word of welcome put before the name."),
-]
-
-auth_opts = [
-    cfg.StrOpt("strategy", default="token", choices=[
-        ("keystone", "Requests must carry a Keystone token in "
-                     "X-Auth-Token, validated by keystonemiddleware's "
-                     "auth_token (configure [keystone_authtoken])."),
-        ("token", "Requests must carry one of the configured tokens in "
-                  "X-Auth-Token."),
-        ("noauth", "No authentication. For demos and tests only."),
-    ], help="How requests to the API are authenticated. Each strategy "
-            "has its own pipeline in api-paste.ini. Policy "
-            "([oslo_policy]) applies to all of them."),
-    cfg.ListOpt("token_roles", default=["reader", "member"],
-                help="Roles of every caller the token and noauth "
-                     "strategies let through (they have no Keystone "
-                     "identity), for policy. The default allows both "
-                     "greetings; 'reader' alone allows only hello. "
-                     "Identity headers a client sends (X-Roles, "
-                     "X-User-Id, X-Project-Id, ...) are always dropped."),
-    cfg.ListOpt("tokens", default=[], secret=True,
-                help="Tokens accepted in X-Auth-Token. Prefer token_file "
-                     "outside of demos."),
-    cfg.StrOpt("token_file",
-               help="A file holding accepted tokens, one per line (for "
-                    "container secrets). Blank lines and lines starting "
-                    "with # are ignored."),
-]
-
-api_opts = [
-    cfg.HostAddressOpt("bind_host", default="0.0.0.0",  # nosec B104
-                       help="Address greeter-api listens on. Takes effect "
-                            "on restart only: a reload (SIGHUP) keeps the "
-                            "socket it has."),
-    cfg.PortOpt("bind_port", default=8004,
-                help="Port greeter-api listens on. Takes effect on "
-                     "restart only: a reload (SIGHUP) keeps the socket "
-                     "it has."),
-    cfg.IntOpt("workers", default=2, min=1,
-               help="Number of gunicorn worker processes."),
-    cfg.StrOpt("worker_class", default="gthread",
-               choices=["sync", "gthread"],
-               help="gunicorn worker class. gthread keeps connections "
-                    "alive and is not held up by one slow client."),
-    cfg.IntOpt("threads", default=8, min=1,
-               help="Threads per worker (gthread only). A client that "
-                    "sends its request slowly holds one thread until it "
-                    "is done, so keep this above the slow clients one "
-                    "worker may have to carry."),
-    cfg.IntOpt("timeout", default=30, min=1,
-               help="Seconds a worker may be silent before it is "
-                    "killed and replaced."),
-    cfg.IntOpt("graceful_timeout", default=30, min=0,
-               help="Seconds workers get to finish requests in flight "
-                    "after SIGTERM."),
-    cfg.IntOpt("keepalive", default=5, min=0,
-               help="Seconds to wait for the next request on a kept-alive "
-                    "connection."),
-    cfg.IntOpt("max_requests", default=0, min=0,
-               help="Restart a worker after this many requests (0: "
-                    "never)."),
-    cfg.IntOpt("max_requests_jitter", default=0, min=0,
-               help="Random extra requests added to max_requests per "
-                    "worker, so workers do not restart together."),
-    cfg.URIOpt("public_endpoint", schemes=["http", "https"],
-               help="The URL clients reach the API at (e.g. "
-                    "https://greeter.example.com/), used in the links of "
-                    "the versions document. Unset, links follow the "
-                    "request's Host (and X-Forwarded-Host when "
-                    "[oslo_middleware] enable_proxy_headers_parsing is "
-                    "on), which a client chooses: set it wherever a "
-                    "shared cache sits in front."),
-]
-
-paste_deploy_opts = [
-    cfg.StrOpt("config_file", default="api-paste.ini",
-               help="The PasteDeploy file that defines the pipeline; a "
-                    "relative name is looked for beside the config "
-                    "files."),
-]
-
 # Options a reload (SIGHUP) cannot apply: gunicorn keeps its listening
 # socket, so that no connection is refused while workers are replaced.
 # Everything else, gunicorn's other settings included, is re-read.
 RESTART_ONLY = (("api", "bind_host"), ("api", "bind_port"))
-
-request_log_opts = [
-    cfg.ListOpt("health_paths", default=["/healthcheck"],
-                help="Paths of health traffic (load balancers' and "
-                     "containers' probes): requests to these paths, or "
-                     "below them, are logged at health_level instead of "
-                     "INFO, so that probes do not bury the API's "
-                     "requests."),
-    cfg.StrOpt("health_level", default="DEBUG",
-               choices=["DEBUG", "INFO"],
-               help="Level of the request log's lines for health "
-                    "traffic. DEBUG hides them unless debug is on (or "
-                    "default_log_levels lowers the request log's level); "
-                    "INFO logs them like every other request."),
-]
-
-_GROUPS = (
-    ("greeting", greeting_opts),
-    ("auth", auth_opts),
-    ("api", api_opts),
-    ("paste_deploy", paste_deploy_opts),
-    ("request_log", request_log_opts),
-)
 
 KEYSTONE_GROUP = "keystone_authtoken"
 
@@ -197,7 +92,7 @@ _MIDDLEWARE_OPTS = (
 
 def register_opts(conf: cfg.ConfigOpts) -> None:
     """Register greeter's options, and the filters', on ``conf``."""
-    for group, opts in _GROUPS:
+    for group, opts in config_options.GROUPS:
         conf.register_opts(opts, group=group)
     for list_middleware_opts in _MIDDLEWARE_OPTS:
         for group, opts in list_middleware_opts():
@@ -222,7 +117,7 @@ def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
     keystone_opts = (keystone_authtoken_opts()
                      + ks_loading.get_auth_plugin_conf_options("password"))
     cfg.set_defaults(keystone_opts, **KEYSTONE_DEFAULTS)
-    return [(group, list(opts)) for group, opts in _GROUPS] + [
+    return [(group, list(opts)) for group, opts in config_options.GROUPS] + [
         (KEYSTONE_GROUP, keystone_opts)]
 
 

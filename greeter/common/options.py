@@ -39,6 +39,7 @@ from typing import Any
 from oslo_config import cfg
 
 from greeter.common import exception
+from greeter.common import oslo_config_internals
 
 DEFAULT_GROUP = "DEFAULT"
 MASK = "****"
@@ -65,17 +66,21 @@ class Option:
 
 
 def registered(conf: cfg.ConfigOpts) -> Iterator[Option]:
-    """Every option registered on ``conf``, whoever registered it.
-
-    oslo.config has no public way from a name to its Opt; its own
-    ``log_opt_values``, which masks secrets the same way, walks these.
-    """
-    for name in sorted(conf._opts):
-        yield Option(DEFAULT_GROUP, name, conf._get_opt_info(name)["opt"])
-    for group in sorted(conf._groups):
-        for name in sorted(conf._groups[group]._opts):
-            yield Option(group, name,
-                         conf._get_opt_info(name, group)["opt"])
+    """Every option registered on ``conf``, whoever registered it:
+    ``[DEFAULT]``'s first, then each group's, each sorted by name."""
+    groups = []
+    # Iterating conf gives [DEFAULT]'s options and the groups' names.
+    for name in sorted(conf):
+        try:
+            opt = oslo_config_internals.registered_opt(conf, name)
+        except cfg.NoSuchOptError:
+            groups.append(name)
+            continue
+        yield Option(DEFAULT_GROUP, name, opt)
+    for group in groups:
+        for name in sorted(conf[group]):
+            yield Option(group, name, oslo_config_internals.registered_opt(
+                conf, name, group))
 
 
 def _value(conf: cfg.ConfigOpts, option: Option) -> Any:
@@ -182,13 +187,14 @@ def reread_files(conf: cfg.ConfigOpts) -> Callable[[], None]:
     parse. It has no way back once they have parsed, though, and a value
     or the pipeline built from them may still be bad: the returned
     function puts the parsed files that were there before back (oslo.config
-    keeps them, and the values it has converted from them, privately).
+    keeps them, and the values it has converted from them, privately: see
+    ``oslo_config_internals``).
     The environment is read as it was at start-up: a process's own
     environment does not change.
 
     Raises ConfigError when the files cannot be read or parsed.
     """
-    previous = conf._namespace
+    previous = oslo_config_internals.parsed_files(conf)
     oslo_log = logging.getLogger("oslo_config.cfg")
     reason = _Reason()
     oslo_log.addFilter(reason)
@@ -201,7 +207,6 @@ def reread_files(conf: cfg.ConfigOpts) -> Callable[[], None]:
             reason.reason or "the config files cannot be read")
 
     def undo() -> None:
-        conf._namespace = previous
-        conf._ConfigOpts__cache.clear()
+        oslo_config_internals.restore_parsed_files(conf, previous)
 
     return undo

@@ -15,10 +15,8 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-import time
 
 import pytest
 import webob
@@ -110,15 +108,6 @@ def test_the_target_is_the_callers_own_user_and_project(conf, tmp_path):
     enforcer.authorize("greeting:goodbye", ctx())
 
 
-def test_remembered_decisions_are_bounded(enforcer):
-    # One decision per distinct caller: a caller more than the bound
-    # starts the memory afresh rather than growing it.
-    for number in range(policy.MAX_DECISIONS + 1):
-        enforcer.authorize("greeting:hello",
-                           ctx("reader", project_id=f"p{number}"))
-        assert len(enforcer._decisions) <= policy.MAX_DECISIONS
-
-
 def test_sample_policy_is_current(tmp_path):
     """Fails when a rule changed and `tox -e genpolicy` was not run."""
     generated = tmp_path / "policy.yaml.sample"
@@ -178,66 +167,6 @@ def test_client_identity_headers_are_dropped(conf, strategy):
               "OpenStack-System-Scope": "all"}
     assert request(app, "/greeting/goodbye",
                    headers=forged).status_int == 403
-
-
-def test_policy_file_change_applies_once_the_decision_expires(
-        conf, tmp_path, monkeypatch):
-    policy_file = tmp_path / "policy.yaml"
-    policy_file.write_text('"greeting:hello": "role:reader"\n')
-    conf.set_override("policy_file", str(policy_file), group="oslo_policy")
-    enforcer = policy.Enforcer(conf)
-    enforcer.authorize("greeting:hello", ctx("reader"))
-    policy_file.write_text('"greeting:hello": "role:admin"\n')
-    stat = policy_file.stat()
-    os.utime(policy_file, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
-    # Remembered for DECISION_TTL: the same answer...
-    enforcer.authorize("greeting:hello", ctx("reader"))
-    # ...and the file's answer once that has passed.
-    later = time.monotonic() + policy.DECISION_TTL + 1
-    monkeypatch.setattr(policy.time, "monotonic", lambda: later)
-    with pytest.raises(exception.PolicyNotAuthorizedError):
-        enforcer.authorize("greeting:hello", ctx("reader"))
-
-
-def test_caller_key_reads_every_policy_value():
-    """The remembered decisions are keyed by every value oslo.policy sees:
-    a value left out would let one caller's decision answer another."""
-    values = ctx("reader").to_policy_values()
-    assert set(policy.SCALAR_POLICY_ATTRIBUTES) | set(
-        policy.LIST_POLICY_ATTRIBUTES) == set(values)
-    base = ctx("reader", user_domain_id="d1")
-    for name in values:
-        changed = ctx("reader", user_domain_id="d1")
-        setattr(changed, name, ["other"] if name in
-                policy.LIST_POLICY_ATTRIBUTES else "other")
-        assert policy.caller_key(changed) != policy.caller_key(base), name
-
-
-def test_a_caller_with_other_roles_is_decided_afresh(enforcer):
-    enforcer.authorize("greeting:hello", ctx("reader"))
-    with pytest.raises(exception.PolicyNotAuthorizedError):
-        enforcer.authorize("greeting:hello", ctx())
-
-
-def test_a_decision_is_remembered_for_one_second(enforcer, monkeypatch):
-    # A changed policy.yaml takes effect within a second, as documented.
-    decided = []
-    decide = policy.Enforcer._decide
-
-    def counted(self, action, creds):
-        decided.append(action)
-        return decide(self, action, creds)
-
-    monkeypatch.setattr(policy.Enforcer, "_decide", counted)
-    clock = [100.0]
-    monkeypatch.setattr(policy.time, "monotonic", lambda: clock[-1])
-    for moment in (100.0, 100.5, 100.999):
-        clock.append(moment)
-        enforcer.authorize("greeting:hello", ctx("reader"))
-    assert decided == ["greeting:hello"]
-    clock.append(101.0)
-    enforcer.authorize("greeting:hello", ctx("reader"))
-    assert decided == ["greeting:hello"] * 2
 
 
 def test_a_token_of_the_wrong_scope_is_refused_by_older_oslo_policy(
