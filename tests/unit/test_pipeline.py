@@ -495,3 +495,21 @@ def test_malformed_inbound_request_id_is_not_a_global_id(conf, inbound):
     request.get_response(request_id.RequestId(app, conf))
     assert "openstack.global_request_id" not in seen
     assert REQUEST_ID.match(seen["openstack.request_id"])
+
+
+@pytest.mark.parametrize("raw_path, status", [
+    ("/healthcheckx", 404), ("//nope", 404), ("//healthcheck//x", 404),
+    ("http://host/nope", 404), ("//greeting//hello", 200),
+    ("http://host/greeting/hello", 200), ("//healthcheck", 200)])
+def test_paths_paste_normalises_reach_the_api_or_healthcheck(call, raw_path,
+                                                             status):
+    # paste's urlmap collapses repeated slashes and strips a scheme and
+    # host; what it maps to the API gets the API's answer, in its shape.
+    response = call("/", environ={"PATH_INFO": raw_path})
+    assert response.status_int == status
+    assert REQUEST_ID.match(response.headers["x-openstack-request-id"])
+    if status == 404:
+        (error,) = errors_of(response)
+        assert error["code"] == "greeter.not_found"
+        assert error["request_id"] == \
+            response.headers["x-openstack-request-id"]
