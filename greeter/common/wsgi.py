@@ -186,6 +186,8 @@ class Resource:
     def __init__(self, controller: object) -> None:
         self.controller = controller
         self.offers = tuple(self.serializers)
+        self.content_types = {offer: f"{offer}; charset=UTF-8"
+                              for offer in self.offers}
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable:
         content_type = best_match(environ, self.offers)
@@ -200,6 +202,6 @@ class Resource:
         body = self.serializers[content_type](data).encode("utf-8")
         # Plain WSGI rather than a webob Response: one less object per call.
         start_response("200 OK", [
-            ("Content-Type", f"{content_type}; charset=UTF-8"),
+            ("Content-Type", self.content_types[content_type]),
             ("Content-Length", str(len(body)))])
         return [] if environ["REQUEST_METHOD"] == "HEAD" else [body]
