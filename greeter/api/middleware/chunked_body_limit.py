@@ -29,6 +29,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from collections.abc import Iterable
+from typing import IO
 
 from oslo_middleware import sizelimit
 
@@ -47,7 +48,7 @@ class ChunkedBodySizeLimiter(sizelimit.RequestBodySizeLimiter):
                 self.read_limited(environ["wsgi.input"]))
         return super().__call__(environ, start_response)
 
-    def read_limited(self, stream) -> bytes:
+    def read_limited(self, stream: IO[bytes]) -> bytes:
         """The whole body; oslo's 413 once it is over the limit."""
         reader = sizelimit.LimitingReader(stream, self.max_size)
         parts = []
