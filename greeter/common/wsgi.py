@@ -19,7 +19,6 @@ response, and ``error`` renders every error in one shape.
 
 from __future__ import annotations
 
-import functools
 import http
 import json
 from collections.abc import Callable
@@ -57,14 +56,6 @@ def best_match(environ: Mapping[str, Any],
     header = environ.get("HTTP_ACCEPT")
     if not header:
         return offers[0]
-    return _preferred(header, tuple(offers))
-
-
-# Clients send the same few Accept headers again and again, and parsing
-# one is most of a request's cost: the answers are remembered, in a
-# bounded cache so that endless new headers cannot grow it.
-@functools.lru_cache(maxsize=256)
-def _preferred(header: str, offers: tuple[str, ...]) -> str | None:
     acceptable = create_accept_header(header).acceptable_offers(offers)
     return acceptable[0][0] if acceptable else None
 
@@ -150,33 +141,15 @@ class Router:
 
     def __init__(self, mapper: routes.Mapper) -> None:
         self.mapper = mapper
-        # Matches remembered per (method, path), for the requests clients
-        # send again and again. Only a match of a real route (one with a
-        # controller and its methods named) at that route's own path is
-        # kept: a miss, a 405 catch-all, an unknown method or a variant of
-        # a path ("//greeting//hello") is looked up afresh each time. So
-        # the table holds at most one entry per route and method, and no
-        # client can choose what it holds or crowd the real routes out.
-        self._matches: dict[tuple[str, str], dict] = {}
 
     def match(self, environ: dict) -> dict | None:
-        path = environ.get("PATH_INFO", "")
-        key = (environ["REQUEST_METHOD"], path)
-        args = self._matches.get(key)
-        if args is None:
-            if path.endswith("\n"):
-                # Routes' patterns end in "$", which also matches before a
-                # final newline: "/greeting/hello%0A" is no route of ours.
-                return None
-            found = self.mapper.routematch(environ=environ)
-            if found is None:
-                return None
-            args, route = found
-            methods = (route.conditions or {}).get("method", ())
-            if ("controller" in args and path == route.routepath
-                    and key[0] in methods):
-                self._matches[key] = args
-        return args
+        """The matching route's arguments, None when no route matches."""
+        if environ.get("PATH_INFO", "").endswith("\n"):
+            # Routes' patterns end in "$", which also matches before a
+            # final newline: "/greeting/hello%0A" is no route of ours.
+            return None
+        found = self.mapper.routematch(environ=environ)
+        return found[0] if found else None
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable:
         args = self.match(environ)
@@ -213,6 +186,8 @@ class Resource:
     def __init__(self, controller: object) -> None:
         self.controller = controller
         self.offers = tuple(self.serializers)
+        self.content_types = {offer: f"{offer}; charset=UTF-8"
+                              for offer in self.offers}
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable:
         content_type = best_match(environ, self.offers)
@@ -227,6 +202,6 @@ class Resource:
         body = self.serializers[content_type](data).encode("utf-8")
         # Plain WSGI rather than a webob Response: one less object per call.
         start_response("200 OK", [
-            ("Content-Type", f"{content_type}; charset=UTF-8"),
+            ("Content-Type", self.content_types[content_type]),
             ("Content-Length", str(len(body)))])
         return [] if environ["REQUEST_METHOD"] == "HEAD" else [body]

@@ -247,6 +247,38 @@ def test_below_healthcheck_is_404(greeter, path):
                         timeout=TIMEOUT).status_code == 200
 
 
+MAX_BODY = 114688  # [oslo_middleware] max_request_body_size's default
+
+
+def chunked_body(size: int, piece: int = 16384):
+    """A body that requests sends chunked: a generator, no length."""
+    while size > 0:
+        yield b"x" * min(piece, size)
+        size -= piece
+
+
+def test_chunked_body_over_the_limit_is_413(greeter):
+    # A chunked body announces no length; the API reads no body. The size
+    # limit reads it all the same, and refuses it.
+    response = requests.get(
+        greeter.url + "/greeting/hello", data=chunked_body(MAX_BODY + 1),
+        headers={"X-Auth-Token": SHIPPED_TOKEN}, timeout=TIMEOUT)
+    assert response.status_code == 413
+    (error,) = response.json()["errors"]
+    assert error["code"] == "greeter.request_too_large"
+    assert error["detail"] == (
+        f"The request body is larger than {MAX_BODY} bytes.")
+    assert error["request_id"] == response.headers["x-openstack-request-id"]
+
+
+def test_chunked_body_within_the_limit_is_served(greeter):
+    response = requests.get(
+        greeter.url + "/greeting/hello", data=chunked_body(MAX_BODY),
+        headers={"X-Auth-Token": SHIPPED_TOKEN}, timeout=TIMEOUT)
+    assert response.status_code == 200
+    assert response.text == "Hello, Wilkommen, Phred !!\n"
+
+
 @pytest.mark.parametrize("path, curl_args, status, line", [
     ("/greeting/hello", [], 401,
      "401 Unauthorized: This request needs an X-Auth-Token header.\n"),

@@ -17,20 +17,14 @@ from __future__ import annotations
 import copy
 import json
 import logging
-import os
-import re
 import subprocess
 import sys
-import threading
-import uuid
 
 import pytest
 import webob
 from oslo_context import context
 from oslo_log import formatters
-from oslo_middleware import request_id
 
-from greeter.api.middleware import oslo_plain
 from greeter.api.middleware import request_log
 from greeter.common import config
 from greeter.common import context as greeter_context
@@ -267,75 +261,3 @@ def test_health_prefix_keeps_the_paths_last_character(conf, records,
     _get(app, "/probe/deep")
     assert [(r.levelno, r.args["path"]) for r in records] == [
         (logging.DEBUG, "/probeX/deep"), (logging.INFO, "/probe/deep")]
-
-
-def test_request_ids_come_in_batches_from_one_urandom_call(monkeypatch):
-    calls = []
-    real_urandom = oslo_plain.os.urandom
-
-    def counting_urandom(size):
-        calls.append(size)
-        return real_urandom(size)
-
-    monkeypatch.setattr(oslo_plain.os, "urandom", counting_urandom)
-    oslo_plain._ready_ids.clear()
-    ids = [oslo_plain.generate_request_id() for _ in range(600)]
-    assert len(set(ids)) == 600
-    # 256 ids of 16 bytes each per call.
-    assert calls == [4096, 4096, 4096]
-    assert len(oslo_plain._ready_ids) == 3 * 256 - 600
-
-
-def test_a_forked_child_never_hands_out_its_parents_ids():
-    oslo_plain.generate_request_id()
-    parents_next = list(oslo_plain._ready_ids)
-    assert parents_next
-    reader, writer = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: send the ids it makes, then leave at once
-        try:
-            ids = [oslo_plain.generate_request_id() for _ in range(300)]
-            os.write(writer, " ".join(ids).encode())
-        finally:
-            os._exit(0)
-    os.close(writer)
-    with os.fdopen(reader, "rb") as pipe:
-        childs = pipe.read().decode().split()
-    os.waitpid(pid, 0)
-    assert len(childs) == 300
-    assert not set(childs) & set(parents_next)
-    # and the parent goes on with its own.
-    assert oslo_plain.generate_request_id() == parents_next[0]
-
-
-def test_threads_never_share_a_request_id():
-    oslo_plain._ready_ids.clear()
-    results = []
-
-    def take():
-        results.append([oslo_plain.generate_request_id()
-                        for _ in range(2000)])
-
-    threads = [threading.Thread(target=take) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    ids = [req_id for batch in results for req_id in batch]
-    assert len(ids) == len(set(ids)) == 16000
-
-
-def test_request_ids_are_random_uuids_in_oslos_form():
-    ids = {oslo_plain.generate_request_id() for _ in range(2000)}
-    assert len(ids) == 2000
-    for req_id in ids:
-        assert re.fullmatch(request_id.ID_FORMAT, req_id)
-        parsed = uuid.UUID(req_id[4:])
-        assert parsed.version == 4 and parsed.variant == uuid.RFC_4122
-    # Every variant digit shows up: all 128 random bits are used.
-    assert {req_id[23] for req_id in ids} == set("89ab")
-    # and its two random bits are its own, not a copy of another digit's.
-    digits = [req_id[4:].replace("-", "") for req_id in ids]
-    for other in set(range(32)) - {12, 16}:
-        assert any(int(d[16], 16) & 3 != int(d[other], 16) & 3
-                   for d in digits), other

@@ -21,7 +21,8 @@ any path below the mount point.
 
 from __future__ import annotations
 
-import webob
+from collections.abc import Callable
+from collections.abc import Iterable
 
 from greeter.common import wsgi
 
@@ -29,9 +30,10 @@ from greeter.common import wsgi
 class ExactPath(wsgi.Middleware):
     """404 unless the request is for the mount point itself."""
 
-    def process_request(self, req: webob.Request) -> webob.Response | None:
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable:
         # urlmap moved the mount point into SCRIPT_NAME: what is left in
         # PATH_INFO lies below it.
-        if req.environ.get("PATH_INFO", ""):
-            return wsgi.error(req.environ, 404, "No such resource.")
-        return None
+        if environ.get("PATH_INFO"):
+            response = wsgi.error(environ, 404, "No such resource.")
+            return response(environ, start_response)
+        return self.application(environ, start_response)

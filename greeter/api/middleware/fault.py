@@ -17,7 +17,8 @@ greeter raises arrive already in the API-SIG shape (``wsgi.error``); this
 filter gives that shape to the rest: errors that webob or oslo.middleware
 render their own way (a 413 from the size limit, say), and unexpected
 exceptions, which become a 500 logged with its traceback while the client
-sees no internals.
+sees no internals. A reshaped error keeps only its status and the headers
+that matter; its detail is greeter's own.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from collections.abc import Iterable
 
 import webob.exc
 from oslo_log import log as logging
+from oslo_middleware import sizelimit
 
 from greeter.common import wsgi
 
@@ -39,6 +41,16 @@ KEPT_HEADERS = frozenset({"allow", "retry-after", "www-authenticate"})
 
 class FaultWrapper(wsgi.Middleware):
     """Give every error response the one documented shape."""
+
+    def __init__(self, application: Callable, conf=None) -> None:
+        super().__init__(application, conf)
+        # oslo's size limit says "too large" in its own words: the detail
+        # names the limit the client went over.
+        self.oslo_conf.register_opts(sizelimit.OPTS, group="oslo_middleware")
+        limit = self.oslo_conf.oslo_middleware.max_request_body_size
+        self.details = {
+            413: f"The request body is larger than {limit} bytes.",
+        }
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable:
         # Hold back start_response until the status is known, so an error
@@ -82,12 +94,12 @@ class FaultWrapper(wsgi.Middleware):
             response = self.reshape(environ, int(status[:3]), headers)
         return response(environ, start_response)
 
-    @staticmethod
-    def reshape(environ: dict, status: int,
+    def reshape(self, environ: dict, status: int,
                 headers: Iterable[tuple[str, str]]) -> webob.exc.HTTPError:
         kept = [(name, value) for name, value in headers
                 if name.lower() in KEPT_HEADERS]
-        return wsgi.error(environ, status, headers=kept)
+        return wsgi.error(environ, status, self.details.get(status),
+                          headers=kept)
 
 
 def _no_write(data: bytes) -> None:
