@@ -111,6 +111,9 @@ class RequestLog(wsgi.Middleware):
         request_context = context.RequestContext(
             request_id=environ.get(request_id.ENV_REQUEST_ID),
             global_request_id=environ.get(request_id.GLOBAL_REQ_ID))
+        # As the client asked for it, before any filter rewrites it.
+        raw_path = environ.get("SCRIPT_NAME", "") + environ.get(
+            "PATH_INFO", "")
         sent: list = []
 
         def record_status(status: str, headers: list,
@@ -122,18 +125,16 @@ class RequestLog(wsgi.Middleware):
             return self.application(environ, record_status)
         finally:
             try:
-                self.log(environ, sent[-1][:3] if sent else "500",
+                self.log(environ, raw_path, sent[-1][:3] if sent else "500",
                          (time.monotonic() - start) * 1000,
                          greeter_context.get_context(environ)
                          or request_context)
             finally:
                 clear_current_context()
 
-    def log(self, environ: dict, status: str, ms: float,
+    def log(self, environ: dict, raw_path: str, status: str, ms: float,
             request_context: context.RequestContext) -> None:
         """Log the request's line, under ``request_context``."""
-        raw_path = environ.get("SCRIPT_NAME", "") + environ.get(
-            "PATH_INFO", "")
         level = (self.health_level
                  if raw_path in self.health_paths
                  or raw_path.startswith(self.health_prefixes)
