@@ -153,6 +153,10 @@ def test_journal_gets_the_callers_fields(conf, monkeypatch, use_json):
         "REQUEST_ID": "req-mine", "PROJECT_ID": "p1",
         "PROJECT_NAME": "Project One", "USER_NAME": "Alice",
         "LOGGER_NAME": request_log.__name__}
+    # The handler reads user_id, which oslo.context's logging values name
+    # "user" (as the logging guide says): the user id is in the message.
+    assert "USER_ID" not in fields
+    assert "alice" in message
 
 
 def test_a_moved_log_file_is_reopened(conf, app, tmp_path):
