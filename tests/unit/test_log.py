@@ -126,17 +126,25 @@ def test_text_line_names_the_callers_user_and_project(conf):
     assert "[None req-mine alice p1 - - - -] " in stream.getvalue()
 
 
-@pytest.mark.parametrize("use_json", [False, True])
-def test_journal_gets_the_callers_fields(conf, monkeypatch, use_json):
-    # oslo.log's own journal handler, with systemd's journal (which need
-    # not be installed) replaced by what records each entry: it reads
-    # the request's ids, user and project from the record once the
-    # record is formatted.
-    sent = []
+@pytest.fixture
+def journal(conf, monkeypatch):
+    """What oslo.log's own journal handler sends, with systemd's journal
+    (which need not be installed) replaced by a recorder of entries."""
+    sent: list[tuple[str, dict]] = []
     monkeypatch.setattr(handlers, "journal", type(
         "Journal", (), {"send": staticmethod(
             lambda message, **fields: sent.append((message, fields)))}))
     conf.set_override("use_journal", True)
+    yield sent
+    # Before systemd's journal is back: no handler left to write to it.
+    conf.clear_override("use_journal")
+    log.setup(conf, config.PROJECT)
+
+
+@pytest.mark.parametrize("use_json", [False, True])
+def test_journal_gets_the_callers_fields(conf, journal, use_json):
+    # The handler reads the request's ids, user and project from the
+    # record once the record is formatted.
     conf.set_override("use_json", use_json)
     log.setup(conf, config.PROJECT)
     assert [type(handler) for handler in logging.getLogger().handlers] == \
@@ -144,7 +152,7 @@ def test_journal_gets_the_callers_fields(conf, monkeypatch, use_json):
     request = webob.Request.blank("/x")
     request.environ[request_id.ENV_REQUEST_ID] = "req-mine"
     request.get_response(request_log.RequestLog(_with_caller))
-    (message, fields), = sent
+    (message, fields), = journal
     text = json.loads(message)["message"] if use_json else message
     assert '- "GET /x" status: 200' in text
     assert {name: fields.get(name) for name in (
