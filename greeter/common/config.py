@@ -36,7 +36,6 @@ from paste import deploy
 
 from greeter.common import config_options
 from greeter.common import exception
-from greeter.common import log
 from greeter.common import options
 
 PROJECT = "greeter"
@@ -136,7 +135,7 @@ def parse_args(conf: cfg.ConfigOpts, args: Sequence[str],
     # Every value checked now, so a bad one is reported as such, whoever
     # would have read it first.
     options.read_all(conf)
-    log.setup(conf, PROJECT)
+    logging.setup(conf, PROJECT)
 
 
 def config_files_from_env(variable: str = "OS_GREETER_CONFIG_FILES",

@@ -44,7 +44,6 @@ from oslo_log import log
 
 from greeter.common import config
 from greeter.common import exception
-from greeter.common import log as greeter_log
 from greeter.common import options
 
 LOG = log.getLogger(__name__)
@@ -78,9 +77,11 @@ class OsloLogger(glogging.Logger):
     """
 
     def setup(self, cfg: Any) -> None:
+        others = list(self.error_log.handlers)
         super().setup(cfg)
+        # The handlers gunicorn has just added go; anyone else's stay.
         for handler in list(self.error_log.handlers):
-            if getattr(handler, "_gunicorn", False):
+            if handler not in others:
                 self.error_log.removeHandler(handler)
         self.error_log.propagate = True
 
@@ -225,7 +226,7 @@ class GreeterServer(BaseApplication):
         for entry in self.values.get(LOG_LEVELS) or ():
             logging.getLogger(entry.partition("=")[0]).setLevel(
                 logging.NOTSET)
-        greeter_log.setup(self.conf, config.PROJECT)
+        log.setup(self.conf, config.PROJECT)
 
     def _warn_restart_only(self) -> None:
         for group, name in config.RESTART_ONLY:

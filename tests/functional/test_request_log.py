@@ -18,6 +18,7 @@ import concurrent.futures
 import json
 import re
 import socket
+import uuid
 
 import pytest
 import requests
@@ -35,7 +36,7 @@ ACCESS_LINE = re.compile(
     r'(?P<remote>\S+) "(?P<method>\S+) (?P<path>\S+)" status: \d{3} '
     r"time: \d+\.\d\dms token: (?:presented|absent)"
     # The debug suffix oslo.log adds to DEBUG lines.
-    r"(?: __call__ \S+:\d+)?")
+    r"(?: \w+ \S+:\d+)?")
 
 
 def raw_request(port: int, head: bytes) -> tuple[int, str]:
@@ -174,3 +175,32 @@ def test_log_file_gets_every_line_whole(start_greeter, tmp_path):
                   if m["path"] != "/healthcheck") == sorted(request_ids)
     assert any(m["path"].endswith("[...]") for m in matches)
     assert request_ids[0] not in server.log()
+
+
+@pytest.mark.parametrize("worker", [
+    {"OS_API__WORKER_CLASS": "sync"},
+    {"OS_API__WORKER_CLASS": "gthread", "OS_API__THREADS": "1"},
+])
+def test_a_later_line_of_the_thread_names_no_earlier_request(
+        start_greeter, worker):
+    # One worker of one thread serves a request whose global request id
+    # the client chose, then a malformed request, which gunicorn answers
+    # itself and logs from that same thread: its warning is no request's.
+    server = start_greeter(env={"OS_API__WORKERS": "1", **worker})
+    chosen = f"req-{uuid.uuid4()}"
+    response = requests.get(server.url + "/greeting/hello", timeout=5,
+                            headers={**AUTH,
+                                     "X-Openstack-Request-Id": chosen})
+    assert response.status_code == 200
+    own = response.headers["x-openstack-request-id"]
+    with socket.create_connection(("127.0.0.1", server.port),
+                                  timeout=10) as sock:
+        sock.sendall(b"GET /greeting/hello HTTP/1.1\r\nHost: x\r\n"
+                     b"no colon in this header\r\n\r\n")
+        assert sock.recv(65536).startswith(b"HTTP/1.1 400 ")
+    log = server.wait_for_log("Invalid request")
+    (warning,) = [line for line in log.splitlines()
+                  if "Invalid request" in line]
+    assert chosen not in warning and own not in warning
+    # oslo.log's format for a line logged under no request context.
+    assert " WARNING gunicorn.error [-] Invalid request from ip=" in warning

@@ -10,290 +10,214 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""greeter's log formatters: oslo.log's lines, with less work per line."""
+"""The request line through oslo.log as it ships: each of its outputs."""
 
 from __future__ import annotations
 
-import copy
+import io
 import json
 import logging
-import sys
-import time
+import re
+import select
 
 import pytest
+import webob
 from oslo_context import context
 from oslo_log import formatters
-from oslo_log import log as oslo_log
+from oslo_log import handlers
+from oslo_log import log
+from oslo_middleware import request_id
 
+from greeter.api.middleware import request_log
 from greeter.common import config
-from greeter.common import log
+from greeter.common import context as greeter_context
+from tests.conftest import SHIPPED_CONF
+from tests.conftest import SHIPPED_TOKEN
+
+INBOUND = "req-12345678-1234-1234-1234-123456789012"
 
 
-def _record(level: int = logging.INFO, exc_info=None,
-            request_id: str | None = None, created: float | None = None,
-            **extra) -> logging.LogRecord:
-    # The context goes with the record, as oslo.log allows, rather than
-    # into the thread's current one.
-    record_context = (context.RequestContext(
-        request_id=request_id, user_id="alice", project_id="p1",
-        overwrite=False) if request_id else None)
-    record = logging.getLogger("greeter.test").makeRecord(
-        "greeter.test", level, __file__, 1, "%(a)s and %(b)s",
-        ({"a": "this", "b": "that"},), exc_info,
-        extra={"context": record_context, **extra})
-    if created is not None:
-        record.created = created
-    return record
-
-
-def _text_formatters(conf) -> tuple[logging.Formatter, logging.Formatter]:
-    kwargs = {"project": config.PROJECT, "version": "1",
-              "datefmt": conf.log_date_format, "config": conf}
-    return (formatters.ContextFormatter(**kwargs),
-            log.ContextFormatter(**kwargs))
-
-
-def _json_formatters(conf) -> tuple[logging.Formatter, logging.Formatter]:
-    return (formatters.JSONFormatter(datefmt=conf.log_date_format),
-            log.JSONFormatter(datefmt=conf.log_date_format))
-
-
-def _both(formatter_pair, record) -> tuple[str, str]:
-    oslo, greeter = formatter_pair
-    return oslo.format(copy.copy(record)), greeter.format(copy.copy(record))
-
-
-def test_text_handlers_get_greeters_formatter(conf):
-    kinds = {type(handler.formatter)
-             for handler in logging.getLogger().handlers}
-    assert log.ContextFormatter in kinds
-    assert formatters.ContextFormatter not in kinds
-
-
-def test_json_handlers_get_greeters_formatter(conf):
-    conf.set_override("use_json", True)
+def _set_up_logging(conf, **options) -> io.StringIO:
+    """oslo.log set up with these options; its handler's stream, to read
+    the lines from."""
+    for name, value in options.items():
+        conf.set_override(name, value)
     log.setup(conf, config.PROJECT)
-    kinds = {type(handler.formatter)
-             for handler in logging.getLogger().handlers}
-    assert log.JSONFormatter in kinds
-    assert formatters.JSONFormatter not in kinds
+    stream = io.StringIO()
+    (handler,) = logging.getLogger().handlers
+    handler.setStream(stream)
+    return stream
 
 
-@pytest.mark.parametrize("with_isotime", [False, True])
-@pytest.mark.parametrize("level", [logging.DEBUG, logging.INFO,
-                                   logging.WARNING])
-@pytest.mark.parametrize("request_id", [None, "req-1234"])
-def test_lines_read_as_oslos(conf, with_isotime, level, request_id):
-    if with_isotime:
-        conf.set_override("logging_context_format_string",
-                          "%(isotime)s %(request_id)s %(message)s")
-        conf.set_override("logging_default_format_string",
-                          "%(isotime)s %(message)s")
-    oslo_line, line = _both(_text_formatters(conf),
-                            _record(level, request_id=request_id))
-    assert line == oslo_line
-    assert "this and that" in line
-    assert (request_id or "") in line
+def _hello(app, path: str = "/greeting/hello", **headers) -> str:
+    """The request id of a request to ``path``."""
+    response = webob.Request.blank(path, headers={
+        "X-Auth-Token": SHIPPED_TOKEN, **headers}).get_response(app)
+    return response.headers["x-openstack-request-id"]
 
 
-@pytest.mark.parametrize("level", [logging.DEBUG, logging.INFO])
-@pytest.mark.parametrize("request_id", [None, "req-1234"])
-def test_json_lines_read_as_oslos(conf, level, request_id):
-    oslo_line, line = _both(_json_formatters(conf),
-                            _record(level, request_id=request_id))
-    assert json.loads(line) == json.loads(oslo_line)
-    assert json.loads(line)["message"] == "this and that"
-
-
-def test_lines_with_the_current_context_read_as_oslos(conf):
-    context.RequestContext(request_id="req-current", overwrite=True)
-    record = logging.getLogger("greeter.test").makeRecord(
-        "greeter.test", logging.INFO, __file__, 1, "plain %s", ("args",),
-        None)
-    for pair in (_text_formatters(conf), _json_formatters(conf)):
-        oslo_line, line = _both(pair, record)
-        assert line == oslo_line
-        assert "req-current" in line
-
-
-def test_lines_through_oslos_adapter_read_as_oslos(conf):
-    # oslo's KeywordArgumentAdapter puts extra keys and a context in the
-    # record's "extra".
-    records = []
-    handler = logging.Handler()
-    handler.emit = records.append
-    adapter = oslo_log.getLogger("greeter.test.adapter")
-    adapter.logger.addHandler(handler)
-    try:
-        adapter.info("with %s", "extras", instance_uuid="abc", colour="red",
-                     context=context.RequestContext(request_id="req-x",
-                                                    overwrite=False))
-    finally:
-        adapter.logger.removeHandler(handler)
-    (record,) = records
-    oslo_line, line = _both(_text_formatters(conf), record)
-    assert line == oslo_line and "abc" in line
-    oslo_line, line = _both(_json_formatters(conf), record)
-    assert json.loads(line) == json.loads(oslo_line)
-    assert json.loads(line)["extra"]["colour"] == "red"
-
-
-def _json_record(msg, args: dict) -> logging.LogRecord:
-    return logging.getLogger("greeter.test").makeRecord(
-        "greeter.test", logging.INFO, __file__, 1, msg, (args,), None,
-        extra={"context": None})
-
-
-def test_json_args_the_message_does_not_name_are_left_out(conf):
-    # oslo keeps only the args the message names, %% escapes not counted.
-    record = _json_record("%(a)s, 100%%(c)s",
-                          {"a": "this", "c": "escaped", "unused": "that"})
-    oslo_line, line = _both(_json_formatters(conf), record)
-    assert json.loads(line) == json.loads(oslo_line)
-    assert json.loads(line)["args"] == {"a": "this"}
-    assert json.loads(line)["message"] == "this, 100%(c)s"
-
-
-class _Opaque:
-    def __repr__(self) -> str:
-        return "<opaque>"
-
-
-def test_json_values_json_cannot_hold_are_their_repr(conf):
-    record = _json_record("%(a)s", {"a": _Opaque()})
-    oslo_line, line = _both(_json_formatters(conf), record)
-    assert json.loads(line) == json.loads(oslo_line)
-    assert json.loads(line)["args"] == {"a": "<opaque>"}
-
-
-class _Text(str):
-    """A message of a str subclass that compares by more than its text,
-    and so cannot be hashed."""
-
-    def __eq__(self, other) -> bool:
-        return type(other) is _Text and str.__eq__(self, other)
-
-    __hash__ = None
-
-
-def test_json_messages_of_a_str_subclass_read_as_oslos(conf):
-    # Lazy translations are str subclasses: the message's keys are found
-    # all the same, hashable or not.
-    record = _json_record(_Text("%(a)s"), {"a": "this", "unused": "that"})
-    oslo_line, line = _both(_json_formatters(conf), record)
-    assert json.loads(line) == json.loads(oslo_line)
-    assert json.loads(line)["args"] == {"a": "this"}
-
-
-def test_json_context_given_in_the_records_extra_reads_as_oslos(conf):
-    # oslo's JSONFormatter takes a context from the record's "extra"
-    # before the current one, and writes the rest of "extra" as given.
-    context.RequestContext(request_id="req-current", overwrite=True)
-    given = context.RequestContext(request_id="req-given", overwrite=False)
-    record = logging.getLogger("greeter.test").makeRecord(
-        "greeter.test", logging.INFO, __file__, 1, "given", (), None,
-        extra={"extra": {"context": given, "colour": "red"}})
-    oslo_line, line = _both(_json_formatters(conf), record)
-    assert json.loads(line) == json.loads(oslo_line)
-    assert json.loads(line)["context"]["request_id"] == "req-given"
-    assert json.loads(line)["extra"] == {"colour": "red"}
-
-
-def test_exception_lines_read_as_oslos(conf):
-    try:
-        raise RuntimeError("boom")
-    except RuntimeError:
-        record = _record(logging.ERROR, sys.exc_info())
-    oslo_line, line = _both(_text_formatters(conf), record)
-    assert line == oslo_line
-    assert "RuntimeError: boom" in line
-    oslo_line, line = _both(_json_formatters(conf), record)
-    assert json.loads(line) == json.loads(oslo_line)
-    assert "RuntimeError: boom" in json.loads(line)["traceback"]
-
-
-def test_time_is_formatted_anew_each_second(conf):
-    # The formatters remember a second's text: a record from another
-    # second must still get its own.
-    for pair in (_text_formatters(conf), _json_formatters(conf)):
-        for created in (1_000_000_000.25, 1_000_000_000.75, 1_000_000_001.5,
-                        1_000_000_000.5):
-            oslo_line, line = _both(pair, _record(created=created))
-            assert line == oslo_line
-
-
-def test_time_is_formatted_anew_for_another_datefmt(conf):
-    # formatTime takes the format as an argument: a second's text made
-    # with one format is not the answer for another.
-    oslo, greeter = _text_formatters(conf)
-    record = _record(created=1_000_000_000.25)
-    for datefmt in ("%Y", "%H:%M:%S", "%Y"):
-        assert greeter.formatTime(record, datefmt) == \
-            oslo.formatTime(record, datefmt)
-
-
-@pytest.mark.parametrize("datefmt", ["%Y-%m-%d %H:%M:%S", ""])
-def test_time_text_is_formatted_anew_each_second(conf, monkeypatch,
-                                                 datefmt):
-    # The access log's time: the same second's text again, another
-    # second's (before or after) anew, as formatTime makes it for a record;
-    # an empty datefmt is logging's default, with milliseconds.
-    oslo = formatters.ContextFormatter(project=config.PROJECT, version="1",
-                                       datefmt=datefmt, config=conf)
-    greeter = log.ContextFormatter(project=config.PROJECT, version="1",
-                                   datefmt=datefmt, config=conf)
-    for created in (1_000_000_000.25, 1_000_000_000.75, 1_000_000_001.5,
-                    1_000_000_000.5, 1_000_000_000.5, 999_999_999.9):
-        # A record made at that time, by logging itself.
-        monkeypatch.setattr(logging.time, "time", lambda at=created: at)
-        record = logging.makeLogRecord({})
-        assert greeter.time_text(created) == oslo.formatTime(record, datefmt)
-
-
-def test_time_text_follows_a_changed_datefmt(conf, monkeypatch):
-    greeter = log.ContextFormatter(project=config.PROJECT, version="1",
-                                   datefmt="%Y", config=conf)
-    assert greeter.time_text(1_000_000_000.25) == "2001"
-    # Later in that second, the text is the one already made.
-    with monkeypatch.context() as patched:
-        patched.setattr(log.time, "strftime", None)
-        assert greeter.time_text(1_000_000_000.75) == "2001"
-    greeter.datefmt = "%H:%M:%S"
-    assert greeter.time_text(1_000_000_000.5) == time.strftime(
-        "%H:%M:%S", time.localtime(1_000_000_000.5))
-
-
-def test_a_message_its_arguments_do_not_fit_reads_as_oslos(conf):
-    # A message whose arguments do not fit its placeholders is still one
-    # line, oslo's, naming the message and the error.
-    record = logging.getLogger("greeter.test").makeRecord(
-        "greeter.test", logging.INFO, __file__, 1, "%(count)d greetings",
-        ({"count": "many"},), None, extra={"context": None})
-    oslo_line, line = _both(_text_formatters(conf), record)
-    assert line == oslo_line
-    assert "Error formatting log line msg='*(count)d greetings'" in line
-
-
-@pytest.mark.parametrize("extra, context_kwargs", [
-    ({"instance": {"uuid": "i-1"}}, {}),
-    ({"instance": "not a mapping"}, {}),
-    ({"instance_uuid": "i-2"}, {}),
-    ({}, {"instance": "i-3"}),
-    ({}, {"instance_uuid": "i-4"}),
-    ({}, {"resource_uuid": "r-1"}),
+@pytest.mark.parametrize("use_json, kind", [
+    ("false", formatters.ContextFormatter),
+    ("true", formatters.JSONFormatter),
 ])
-def test_instance_lines_read_as_oslos(conf, extra, context_kwargs):
-    # oslo's instance prefix, from the record or from its context.
-    conf.set_override("logging_context_format_string",
-                      "%(instance)s%(message)s")
-    record_context = context.RequestContext(request_id="req-1",
-                                            overwrite=False)
-    # Services' own contexts (nova's, say) carry an instance.
-    for name, value in context_kwargs.items():
-        setattr(record_context, name, value)
-    record = logging.getLogger("greeter.test").makeRecord(
-        "greeter.test", logging.INFO, __file__, 1, "an instance", (), None,
-        extra={"context": record_context, **extra})
-    oslo_line, line = _both(_text_formatters(conf), record)
-    assert line == oslo_line
-    assert line.startswith("[instance: ") or line.startswith("not a")
+def test_greeters_set_up_is_oslo_logs_own(conf, monkeypatch, use_json,
+                                          kind):
+    monkeypatch.setenv("OS_DEFAULT__USE_JSON", use_json)
+    conf.clear()
+    config.parse_args(conf, ["--config-file", str(SHIPPED_CONF)])
+    assert [type(handler.formatter)
+            for handler in logging.getLogger().handlers] == [kind]
+
+
+@pytest.mark.parametrize("global_id", [None, INBOUND])
+def test_text_line(conf, app, global_id):
+    stream = _set_up_logging(conf)
+    headers = {"X-Openstack-Request-Id": global_id} if global_id else {}
+    req_id = _hello(app, **headers)
+    (line,) = stream.getvalue().splitlines()
+    # oslo.log's default context format; no global id reads "None".
+    assert re.fullmatch(
+        r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} \d+ INFO "
+        r"greeter\.api\.middleware\.request_log "
+        + re.escape(f"[{global_id} {req_id} - - - - - -] ")
+        + r'- "GET /greeting/hello" status: 200 time: \d+\.\d\dms '
+        r"token: presented", line), line
+
+
+def test_debug_line_has_oslos_debug_suffix(conf, app):
+    stream = _set_up_logging(conf, debug=True)
+    req_id = _hello(app, "/healthcheck")
+    (line,) = stream.getvalue().splitlines()
+    assert f" DEBUG greeter.api.middleware.request_log [None {req_id} " \
+        in line
+    assert '"GET /healthcheck" status: 200' in line
+    assert re.search(r" \w+ \S+request_log\.py:\d+$", line), line
+
+
+def test_json_line(conf, app):
+    stream = _set_up_logging(conf, use_json=True)
+    req_id = _hello(app, X_Openstack_Request_Id=INBOUND)
+    line = json.loads(stream.getvalue())
+    assert line["name"] == request_log.__name__
+    assert line["context"]["request_id"] == req_id
+    assert line["context"]["global_request_id"] == INBOUND
+    assert line["args"] == {
+        "remote": "-", "method": "GET", "path": "/greeting/hello",
+        "status": "200", "ms": line["args"]["ms"], "token": "presented"}
+    assert line["message"].startswith('- "GET /greeting/hello" status: 200')
+
+
+def _with_caller(environ, start_response):
+    """A filter further in (auth with Keystone, say) leaves the request's
+    RequestContext, with the caller's user and project, in the environ."""
+    environ[greeter_context.CONTEXT_ENV] = context.RequestContext(
+        user_id="alice", project_id="p1", user_name="Alice",
+        project_name="Project One",
+        request_id=environ[request_id.ENV_REQUEST_ID])
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"ok\n"]
+
+
+def test_text_line_names_the_callers_user_and_project(conf):
+    stream = _set_up_logging(conf)
+    request = webob.Request.blank("/x")
+    request.environ[request_id.ENV_REQUEST_ID] = "req-mine"
+    request.get_response(request_log.RequestLog(_with_caller))
+    assert "[None req-mine alice p1 - - - -] " in stream.getvalue()
+
+
+@pytest.fixture
+def journal(conf, monkeypatch):
+    """What oslo.log's own journal handler sends, with systemd's journal
+    (which need not be installed) replaced by a recorder of entries."""
+    sent: list[tuple[str, dict]] = []
+    monkeypatch.setattr(handlers, "journal", type(
+        "Journal", (), {"send": staticmethod(
+            lambda message, **fields: sent.append((message, fields)))}))
+    conf.set_override("use_journal", True)
+    yield sent
+    # Before systemd's journal is back: no handler left to write to it.
+    conf.clear_override("use_journal")
+    log.setup(conf, config.PROJECT)
+
+
+@pytest.mark.parametrize("use_json", [False, True])
+def test_journal_gets_the_callers_fields(conf, journal, use_json):
+    # The handler reads the request's ids, user and project from the
+    # record once the record is formatted.
+    conf.set_override("use_json", use_json)
+    log.setup(conf, config.PROJECT)
+    assert [type(handler) for handler in logging.getLogger().handlers] == \
+        [handlers.OSJournalHandler]
+    request = webob.Request.blank("/x")
+    request.environ[request_id.ENV_REQUEST_ID] = "req-mine"
+    request.get_response(request_log.RequestLog(_with_caller))
+    (message, fields), = journal
+    text = json.loads(message)["message"] if use_json else message
+    assert '- "GET /x" status: 200' in text
+    assert {name: fields.get(name) for name in (
+        "REQUEST_ID", "PROJECT_ID", "PROJECT_NAME", "USER_NAME",
+        "LOGGER_NAME")} == {
+        "REQUEST_ID": "req-mine", "PROJECT_ID": "p1",
+        "PROJECT_NAME": "Project One", "USER_NAME": "Alice",
+        "LOGGER_NAME": request_log.__name__}
+    # The handler reads user_id, which oslo.context's logging values name
+    # "user" (as the logging guide says): the user id is in the message.
+    assert "USER_ID" not in fields
+    assert "alice" in message
+
+
+def test_a_moved_log_file_is_reopened(conf, app, tmp_path):
+    # oslo.log watches log_file (log_rotation_type none): once logrotate
+    # moves the file, the next line goes to a new file at its path.
+    log_file = tmp_path / "greeter-api.log"
+    moved = tmp_path / "greeter-api.log.1"
+    conf.set_override("log_file", str(log_file))
+    log.setup(conf, config.PROJECT)
+    first = _hello(app)
+    log_file.rename(moved)
+    after = _hello(app)
+    assert first in moved.read_text()
+    assert after in log_file.read_text()
+    assert after not in moved.read_text()
+
+
+def test_oslo_log_set_up_again_is_followed(conf, app):
+    # A reload sets oslo.log up again: the pipeline built before writes
+    # the next line in the new format.
+    _set_up_logging(conf)
+    stream = _set_up_logging(conf, use_json=True)
+    req_id = _hello(app)
+    assert json.loads(stream.getvalue())["context"]["request_id"] == req_id
+
+
+def test_a_format_that_cannot_be_filled_does_not_fail_the_request(
+        conf, app, capsys):
+    # As with any line: logging reports it on stderr, the request is
+    # served.
+    _set_up_logging(conf, logging_context_format_string=(
+        "%(no_such_value)s %(message)s"))
+    response = webob.Request.blank("/greeting/hello", headers={
+        "X-Auth-Token": SHIPPED_TOKEN}).get_response(app)
+    assert response.status_int == 200
+    assert "no_such_value" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("use_json", [False, True])
+def test_the_longest_line_is_one_atomic_write_to_a_pipe(conf, app,
+                                                        use_json):
+    # Lines to a pipe (a container's log) from several workers never
+    # interleave only if each is at most PIPE_BUF bytes.
+    stream = _set_up_logging(conf, use_json=use_json)
+    request = webob.Request.blank("/", headers={
+        "X-Auth-Token": SHIPPED_TOKEN,
+        "X-Openstack-Request-Id": "req-" + "f" * 36})
+    # Each byte quoted is three: the longest values a client can send.
+    request.environ.update(PATH_INFO="/" + "\x85" * 5000,
+                           REQUEST_METHOD="\x85" * 500,
+                           REMOTE_ADDR="\x85" * 500)
+    request.get_response(app)
+    (line,) = stream.getvalue().splitlines(keepends=True)
+    assert request_log.TRUNCATED in line
+    # With room to spare for a Keystone caller's user and project ids.
+    assert len(line.encode()) + 512 <= select.PIPE_BUF

@@ -24,6 +24,7 @@ import routes
 import webob
 import webob.exc
 from oslo_config import cfg
+from oslo_log import formatters
 from oslo_middleware import request_id
 
 from greeter.api.middleware import chunked_body_limit
@@ -31,7 +32,6 @@ from greeter.api.middleware import exact_path
 from greeter.api.middleware import request_log
 from greeter.api.middleware import versions
 from greeter.common import config
-from greeter.common import log
 from greeter.common import wsgi
 
 REQUEST_ID = re.compile(r"^req-[0-9a-f-]{36}$")
@@ -169,9 +169,9 @@ def test_inbound_global_request_id_is_kept_apart(call, caplog):
     # The inbound id is the global request id of the request's log line,
     # beside greeter's own.
     (record,) = [r for r in caplog.records if r.name == request_log.LOG.name]
-    assert record.context["global_request_id"] == inbound
-    assert record.context["request_id"] == own
-    line = log.ContextFormatter(config=cfg.CONF).format(record)
+    assert record.context.global_request_id == inbound
+    assert record.context.request_id == own
+    line = formatters.ContextFormatter(config=cfg.CONF).format(record)
     assert f"[{inbound} {own} " in line
 
 
