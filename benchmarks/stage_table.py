@@ -132,7 +132,9 @@ def report(variants: list[dict], counts: dict[str, float], requests: int,
            repeats: int, callgrind_requests: int) -> list[str]:
     table = rows(variants, counts)
     width = max(len(label) for label, _, _ in table)
-    instr_note = (f"instructions: callgrind, {callgrind_requests} requests"
+    instr_note = (f"instructions: callgrind, fewest of "
+                  f"{stage_requests.CALLGRIND_TRIES} runs of "
+                  f"{callgrind_requests} requests"
                   if counts else "instructions: not counted")
     lines = [f"== per-stage cost of GET {stage_requests.PATH}, in-process "
              f"(CPU: least of {repeats} rounds of {requests} requests; "
