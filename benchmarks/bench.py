@@ -83,7 +83,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--modes", default="sync,gthread")
-    parser.add_argument("--apps", default=",".join(APPS))
+    parser.add_argument("--apps", default=",".join(APPS),
+                        help=f"the apps to serve; "
+                             f"{', '.join(REQUIRED_APPS)} always are")
     parser.add_argument("--baseline",
                         help="another greeter-api to measure beside "
                              "greeter, as greeter-baseline")
@@ -100,16 +102,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--stages-only", action="store_true",
                         help="the per-stage table only, no wrk runs")
     args = parser.parse_args(argv)
-    args.apps = tuple(args.apps.split(","))
-    if args.baseline and "greeter-baseline" not in args.apps:
-        args.apps += ("greeter-baseline",)
-    if "greeter-baseline" in args.apps and not args.baseline:
+    # The apps the ratios need, whether listed or not.
+    wanted = set(args.apps.split(",")) | set(REQUIRED_APPS)
+    if args.baseline:
+        wanted.add("greeter-baseline")
+    if "greeter-baseline" in wanted and not args.baseline:
         parser.error("greeter-baseline needs --baseline")
-    unknown = set(args.apps) - set(APPS + OPTIONAL_APPS)
-    if unknown or not set(REQUIRED_APPS) <= set(args.apps):
-        parser.error(f"--apps: {', '.join(REQUIRED_APPS)} are needed for "
-                     f"the ratios; "
-                     f"{', '.join(APPS + OPTIONAL_APPS)} may be given")
+    unknown = wanted - set(APPS + OPTIONAL_APPS)
+    if unknown:
+        parser.error(f"--apps: unknown {', '.join(sorted(unknown))}; "
+                     f"{', '.join(APPS + OPTIONAL_APPS)} may be given "
+                     f"({', '.join(REQUIRED_APPS)} always are)")
+    args.apps = tuple(app for app in APPS + OPTIONAL_APPS if app in wanted)
     if args.stages_only and not args.stage_requests:
         parser.error("--stages-only with --stage-requests 0 runs nothing")
     return args
