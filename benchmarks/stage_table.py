@@ -99,15 +99,18 @@ def rows(variants: list[dict],
          counts: dict[str, float]) -> list[tuple[str, str, str]]:
     """(label, CPU us, instructions) per stage, then the references."""
     by_name = {variant["name"]: variant for variant in variants}
-    whole = by_name["whole"]
 
-    def cost(name: str, minus: str | None) -> tuple[str, str]:
+    def cost(name: str, minus: str | None = None,
+             ) -> tuple[float, float | None]:
         cpu = by_name[name]["cpu_us"] - (
             by_name[minus]["cpu_us"] if minus else 0)
         if name not in counts:
-            return f"{cpu:.1f}", "-"
-        instr = counts[name] - (counts[minus] if minus else 0)
-        return f"{cpu:.1f}", f"{instr:,.0f}"
+            return cpu, None
+        return cpu, counts[name] - (counts[minus] if minus else 0)
+
+    def row(label: str, cpu: float,
+            instr: float | None) -> tuple[str, str, str]:
+        return label, f"{cpu:.1f}", "-" if instr is None else f"{instr:,.0f}"
 
     table, cpu_sum, instr_sum = [], 0.0, 0.0
     for variant in variants:
@@ -117,14 +120,14 @@ def rows(variants: list[dict],
             table.append((variant["label"],
                           f"needed ({variant['status']} without it)", ""))
             continue
-        cpu, instr = cost("whole", variant["name"])
-        cpu_sum += whole["cpu_us"] - variant["cpu_us"]
-        instr_sum += counts.get("whole", 0) - counts.get(variant["name"], 0)
-        table.append((variant["label"], cpu, instr))
-    table.append(("sum of the stages above", f"{cpu_sum:.1f}",
-                  f"{instr_sum:,.0f}" if counts else "-"))
+        cpu, instr = cost("whole", minus=variant["name"])
+        cpu_sum += cpu
+        instr_sum += instr or 0
+        table.append(row(variant["label"], cpu, instr))
+    table.append(row("sum of the stages above", cpu_sum,
+                     instr_sum if counts else None))
     for name in ("whole", "core", "bare"):
-        table.append((by_name[name]["label"], *cost(name, None)))
+        table.append(row(by_name[name]["label"], *cost(name)))
     return table
 
 
