@@ -131,8 +131,11 @@ def parse_args(conf: cfg.ConfigOpts, args: Sequence[str],
     """
     register_opts(conf)
     logging.register_options(conf)
-    conf(list(args), project=PROJECT,
-         default_config_files=default_config_files)
+    try:
+        conf(list(args), project=PROJECT,
+             default_config_files=default_config_files)
+    except cfg.ConfigFileParseError as exc:
+        raise exception.ConfigError(options.parse_failure(exc)) from None
     # Every value checked now, so a bad one is reported as such, whoever
     # would have read it first.
     options.read_all(conf)
