@@ -82,7 +82,12 @@ def test_policy_file_overrides_a_default(conf, tmp_path):
 
 
 @pytest.mark.parametrize("text, reason", [
-    ('"greeting:hello": "rule:no_such_rule"\n', "not well defined"),
+    ('"greeting:hello": "rule:no_such_rule"\n',
+     "['greeting:hello'] reference a rule that is not defined"),
+    ('"greeting:hello": "rule:greeting:hello"\n',
+     "['greeting:hello'] are part of a cyclical reference"),
+    ('"greeting:hello": "role:reader and ("\n',
+     "rule 'greeting:hello': Failed to understand rule role:reader and ("),
     ('"greeting:hello": [unclosed\n', "while parsing"),
 ])
 def test_broken_policy_file_is_a_config_error(conf, tmp_path, text, reason):
@@ -91,7 +96,8 @@ def test_broken_policy_file_is_a_config_error(conf, tmp_path, text, reason):
     conf.set_override("policy_file", str(policy_file), group="oslo_policy")
     with pytest.raises(exception.ConfigError) as error:
         policy.Enforcer(conf)
-    assert str(error.value).startswith("[oslo_policy] policy_file: ")
+    assert str(error.value).startswith(
+        f"[oslo_policy] policy_file {policy_file}: ")
     assert reason in str(error.value)
 
 
