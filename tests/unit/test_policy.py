@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 
@@ -191,3 +192,30 @@ def test_the_refusal_names_its_action():
     refused = exception.PolicyNotAuthorizedError("greeting:goodbye")
     assert refused.action == "greeting:goodbye"
     assert refused.code == "greeter.policy.not_authorized"
+
+
+def test_a_rule_that_guards_nothing_is_warned_of(conf, tmp_path, caplog):
+    policy_file = tmp_path / "policy.yaml"
+    policy_file.write_text('"greeting:helo": "!"\n'
+                           '"greeting:hello": "rule:readers"\n'
+                           '"readers": "role:reader"\n')
+    conf.set_override("policy_file", str(policy_file), group="oslo_policy")
+    caplog.set_level(logging.WARNING)
+    enforcer = policy.Enforcer(conf)
+    # "readers" is used by a rule: no typo.
+    assert [record.getMessage() for record in caplog.records
+            if record.name == "greeter.policy"] == [
+        f"{policy_file}: policy rule 'greeting:helo' is not one of "
+        "greeter's rules (did you mean 'greeting:hello'?); it guards "
+        "nothing"]
+    enforcer.authorize("greeting:hello", ctx("reader"))
+
+
+def test_a_missing_policy_file_named_in_the_configuration(conf, tmp_path):
+    conf.set_override("policy_file", str(tmp_path / "absent.yaml"),
+                      group="oslo_policy")
+    with pytest.raises(exception.ConfigError) as error:
+        policy.Enforcer(conf)
+    assert str(error.value).startswith(
+        f"[oslo_policy] policy_file = '{tmp_path / 'absent.yaml'}': "
+        "not found")
