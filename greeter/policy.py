@@ -143,17 +143,29 @@ def _held_back() -> Iterator[_HeldBack]:
     A rule string oslo.policy cannot parse is no exception: it logs an
     ERROR, with a traceback, and enforces the rule as a deny-all. An
     ERROR among these lines means the files do not work; the others are
-    passed on when they do.
+    passed on when they do. Every line is held, whatever level the
+    operator set for oslo.policy's loggers, so that none goes unjudged.
     """
     library = logging.getLogger("oslo_policy")
-    held, propagate = _HeldBack(), library.propagate
+    held = _HeldBack()
+    propagate, level = library.propagate, library.level
     library.addHandler(held)
     library.propagate = False
+    library.setLevel(logging.DEBUG)
     try:
         yield held
     finally:
         library.removeHandler(held)
         library.propagate = propagate
+        library.setLevel(level)
+
+
+def _pass_on(records: list[logging.LogRecord]) -> None:
+    """Log the held lines as oslo.policy would have (at its levels)."""
+    for record in records:
+        logger = logging.getLogger(record.name)
+        if logger.isEnabledFor(record.levelno):
+            logger.handle(record)
 
 
 def _policy_file_default() -> str:
@@ -161,7 +173,8 @@ def _policy_file_default() -> str:
     return next(opt.default for opt in opts if opt.name == "policy_file")
 
 
-def load_rules(enforcer: policy.Enforcer, conf: cfg.ConfigOpts) -> None:
+def read_policy_files(enforcer: policy.Enforcer,
+                      conf: cfg.ConfigOpts) -> None:
     """Read and check the policy files now; these are the rules for good.
 
     ConfigError when the policy file does not parse, holds a rule string
@@ -184,7 +197,8 @@ def load_rules(enforcer: policy.Enforcer, conf: cfg.ConfigOpts) -> None:
                 f"[oslo_policy] policy_file {enforcer.policy_path or name}: "
                 f"{' '.join(str(exc).split())}") from None
         except policy.InvalidDefinitionError:
-            # Its own message sends to the log lines check_rules wrote.
+            # Its message points to the log: the lines check_rules
+            # wrote there are the reason.
             reasons = dict.fromkeys(
                 record.getMessage() for record in held.records[checked:])
             raise exception.ConfigError(
@@ -195,8 +209,7 @@ def load_rules(enforcer: policy.Enforcer, conf: cfg.ConfigOpts) -> None:
             raise exception.ConfigError(
                 f"[oslo_policy] policy_file {enforcer.policy_path}: "
                 f"{_refusal(enforcer, record)}")
-    for record in held.records:
-        logging.getLogger(record.name).handle(record)
+    _pass_on(held.records)
     _warn_unknown_rules(enforcer)
     # From now on oslo.policy applies the rules it holds and never looks
     # for the files again (use_conf=False); a reload builds a new
@@ -241,7 +254,7 @@ class Enforcer:
         self._enforcer = _enforcer(conf)
         # decision_key(...) -> allowed
         self._decisions: dict[tuple, bool] = {}
-        load_rules(self._enforcer, conf)
+        read_policy_files(self._enforcer, conf)
 
     def authorize(self, action: str,
                   ctx: context.RequestContext | None) -> None:

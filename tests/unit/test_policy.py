@@ -219,3 +219,20 @@ def test_a_missing_policy_file_named_in_the_configuration(conf, tmp_path):
     assert str(error.value).startswith(
         f"[oslo_policy] policy_file = '{tmp_path / 'absent.yaml'}': "
         "not found")
+
+
+def test_unparsable_rule_is_refused_whatever_oslo_policys_log_level(
+        conf, tmp_path):
+    # As with default_log_levels = oslo_policy=CRITICAL.
+    library = logging.getLogger("oslo_policy")
+    level = library.level
+    library.setLevel(logging.CRITICAL)
+    policy_file = tmp_path / "policy.yaml"
+    policy_file.write_text('"greeting:hello": "role:reader and ("\n')
+    conf.set_override("policy_file", str(policy_file), group="oslo_policy")
+    try:
+        with pytest.raises(exception.ConfigError):
+            policy.Enforcer(conf)
+        assert library.level == logging.CRITICAL
+    finally:
+        library.setLevel(level)
