@@ -61,19 +61,20 @@ def known_names(conf: cfg.ConfigOpts) -> dict[str, set[str]]:
     return known
 
 
-def _keystone_plugin_names(section: dict) -> set[str] | None:
-    """The auth plugin's option names for ``[keystone_authtoken]``, which
-    keystonemiddleware registers only at its first request; None when
-    the plugin is not known (its options are then not checked)."""
+def _keystone_plugin_names(conf: cfg.ConfigOpts) -> set[str] | None:
+    """The names of the auth plugin's options for ``[keystone_authtoken]``,
+    whether or not keystonemiddleware has registered them yet; None when
+    the plugin is not known (the section's options are then not
+    checked)."""
     from keystoneauth1 import exceptions
     from keystoneauth1 import loading
     names = {opt.dest for opt in loading.get_auth_common_conf_options()}
-    auth_type = (section.get("auth_type") or [None])[-1]
-    if auth_type is None:
-        return names
     try:
+        auth_type = conf[KEYSTONE_GROUP].auth_type
+        if auth_type is None:
+            return names
         plugin_opts = loading.get_auth_plugin_conf_options(auth_type)
-    except exceptions.NoMatchingPlugin:
+    except (cfg.NoSuchOptError, exceptions.NoMatchingPlugin):
         return None
     return names | {opt.dest for opt in plugin_opts}
 
@@ -83,7 +84,7 @@ def _group(section: str) -> str:
     return section if section == options.DEFAULT_GROUP else section.lower()
 
 
-def _warn_file(path: str, sections: dict,
+def _warn_file(conf: cfg.ConfigOpts, path: str, sections: dict,
                known: dict[str, set[str]]) -> None:
     for section, values in sections.items():
         group = _group(section)
@@ -91,7 +92,7 @@ def _warn_file(path: str, sections: dict,
         if group == KEYSTONE_GROUP:
             if names is None:
                 continue  # read only with [auth] strategy = keystone
-            plugin_names = _keystone_plugin_names(values)
+            plugin_names = _keystone_plugin_names(conf)
             if plugin_names is None:
                 continue
             names = names | plugin_names
@@ -122,4 +123,4 @@ def warn(conf: cfg.ConfigOpts) -> None:
             cfg.ConfigParser(path, sections).parse()
         except (OSError, cfg.ParseError):
             continue  # oslo.config has read it: it changed since
-        _warn_file(path, sections, known)
+        _warn_file(conf, path, sections, known)

@@ -153,21 +153,27 @@ def test_shipped_configuration_names_nothing_unknown(start_greeter):
     assert UNKNOWN not in start_greeter().log()
 
 
-def test_keystone_sections_options_are_known(start_greeter, tmp_path):
-    """auth_token's options and its auth plugin's, which keystonemiddleware
-    registers only at the first request, are known; a typo among them
-    is not."""
+@pytest.mark.parametrize("auth_type_from", ["file", "environment"])
+def test_keystone_sections_options_are_known(start_greeter, tmp_path,
+                                             auth_type_from):
+    """auth_token's options and its auth plugin's are known, the plugin
+    named in the file or (as compose does) in the environment; a typo
+    among them is not."""
+    auth_type = "auth_type = password\n" if auth_type_from == "file" else ""
     conf = tmp_path / "keystone.conf"
     conf.write_text(
         "[auth]\nstrategy = keystone\n"
         "[keystone_authtoken]\n"
         "www_authenticate_uri = http://127.0.0.1:9/v3\n"
-        "auth_type = password\nauth_url = http://127.0.0.1:9/v3\n"
+        f"{auth_type}auth_url = http://127.0.0.1:9/v3\n"
         "username = greeter\npassword = keystone-secret\n"
         "user_domain_name = Default\nproject_name = service\n"
         "project_domain_name = Default\ninterface = public\n"
         "usrname = greeter\n")
-    server = start_greeter(args=["--config-file", str(SHIPPED_CONF),
+    env = ({} if auth_type_from == "file"
+           else {"OS_KEYSTONE_AUTHTOKEN__AUTH_TYPE": "password"})
+    server = start_greeter(env=env,
+                           args=["--config-file", str(SHIPPED_CONF),
                                  "--config-file", str(conf)])
     (line,) = [line for line in server.log().splitlines() if UNKNOWN in line]
     assert line.endswith(
