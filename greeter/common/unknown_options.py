@@ -90,8 +90,8 @@ def _warn_file(conf: cfg.ConfigOpts, path: str, sections: dict,
         group = _group(section)
         names = known.get(group)
         if group == KEYSTONE_GROUP:
-            if names is None:
-                continue  # read only with [auth] strategy = keystone
+            if conf.auth.strategy != "keystone":
+                continue  # read by that strategy only
             plugin_names = _keystone_plugin_names(conf)
             if plugin_names is None:
                 continue
