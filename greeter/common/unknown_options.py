@@ -95,7 +95,7 @@ def _warn_file(conf: cfg.ConfigOpts, path: str, sections: dict,
             plugin_names = _keystone_plugin_names(conf)
             if plugin_names is None:
                 continue
-            names = names | plugin_names
+            names = (names or set()) | plugin_names
         if names is None:
             LOG.warning("%s: [%s] is not a section greeter knows%s; its "
                         "options are ignored", path, bounded(section),
