@@ -37,6 +37,7 @@ from paste import deploy
 from greeter.common import config_options
 from greeter.common import exception
 from greeter.common import options
+from greeter.common import unknown_options
 
 PROJECT = "greeter"
 
@@ -130,8 +131,11 @@ def parse_args(conf: cfg.ConfigOpts, args: Sequence[str],
     """
     register_opts(conf)
     logging.register_options(conf)
-    conf(list(args), project=PROJECT,
-         default_config_files=default_config_files)
+    try:
+        conf(list(args), project=PROJECT,
+             default_config_files=default_config_files)
+    except cfg.ConfigFileParseError as exc:
+        raise exception.ConfigError(options.parse_failure(exc)) from None
     # Every value checked now, so a bad one is reported as such, whoever
     # would have read it first.
     options.read_all(conf)
@@ -223,11 +227,13 @@ def load_paste_app(conf: cfg.ConfigOpts,
 
     Paste calls the factories inside-out: the app first, then each filter
     around it, so the first filter listed is the first to see a request.
+    Built, it is checked for names in the config files that no option
+    has (see ``unknown_options``): the factories register theirs.
     """
     path = paste_config_path(conf)
     check_paste_file(path, factories=False)
     try:
-        return deploy.loadapp(f"config:{path}", name=name)
+        app = deploy.loadapp(f"config:{path}", name=name)
     except (AttributeError, ImportError):
         # A factory that does not exist, or a bug inside one. Resolving
         # every factory tells which; only now, because it imports the
@@ -239,3 +245,5 @@ def load_paste_app(conf: cfg.ConfigOpts,
         # A section the paste file names does not exist, or paste's own
         # reading of the file failed.
         raise exception.ConfigError(f"{path}: {_one_line(exc)}") from exc
+    unknown_options.warn(conf)
+    return app

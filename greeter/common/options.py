@@ -165,6 +165,23 @@ def changes(before: dict[Option, Any],
     return changed
 
 
+def parse_failure(error: cfg.ConfigFileParseError) -> str:
+    """Where and why a config file does not parse, without the line.
+
+    oslo.config's message quotes the line whole, and a line that does not
+    parse may well hold a secret (``tokens SuperSecret``, its ``=``
+    forgotten): the file and line number say where it is instead.
+    """
+    try:
+        cfg.ConfigParser(error.config_file, {}).parse()
+    except cfg.ParseError as exc:
+        return (f"{error.config_file}, line {exc.lineno}: {exc.msg} (the "
+                "line is not shown: it may hold a secret)")
+    except OSError as exc:
+        return f"{error.config_file}: {exc.strerror}"
+    return f"{error.config_file}: does not parse"
+
+
 class _Reason(logging.Filter):
     """Keeps oslo.config's reason a reload failed, instead of its line."""
 
@@ -173,8 +190,13 @@ class _Reason(logging.Filter):
         self.reason = ""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        self.reason = str(record.args[0]) if record.args else \
-            record.getMessage()
+        error = record.args[0] if record.args else None
+        if isinstance(error, cfg.ConfigFileParseError):
+            self.reason = parse_failure(error)
+        elif error is not None:
+            self.reason = str(error)
+        else:
+            self.reason = record.getMessage()
         return False
 
 

@@ -19,8 +19,11 @@ import socket
 import subprocess
 
 import pytest
+import requests
 
+from tests.conftest import ETC
 from tests.conftest import SHIPPED_CONF
+from tests.functional.conftest import SHIPPED_TOKEN
 from tests.functional.conftest import greeter_api_command
 
 
@@ -119,3 +122,60 @@ def test_port_in_use(tmp_path):
         assert_one_line_error(start_up(tmp_path,
                                        OS_API__BIND_PORT=str(port)),
                               "already in use")
+
+
+UNKNOWN = "greeter knows"  # in each warning of a name greeter does not know
+
+
+def test_misspelt_names_warn_and_start(start_greeter, tmp_path):
+    conf = tmp_path / "greeter.conf"
+    conf.write_text(SHIPPED_CONF.read_text() + "[greeting]\nnmae = Bob\n"
+                    "tokens = x\n[greetings]\nname = Bob\n")
+    server = start_greeter(
+        args=["--config-file", str(conf)],
+        env={"OS_PASTE_DEPLOY__CONFIG_FILE": str(ETC / "api-paste.ini")})
+    log = server.log()
+    for warning in [
+            f"{conf}: [greeting] nmae is not an option greeter knows (did "
+            "you mean 'name'?); it is ignored",
+            f"{conf}: [greeting] tokens is not an option greeter knows (it "
+            "is an option of [auth]); it is ignored",
+            f"{conf}: [greetings] is not a section greeter knows (did you "
+            "mean [greeting]?); its options are ignored"]:
+        (line,) = [line for line in log.splitlines() if warning in line]
+        assert " WARNING greeter.common.unknown_options " in line
+    answer = requests.get(server.url + "/greeting/hello", timeout=10,
+                          headers={"X-Auth-Token": SHIPPED_TOKEN})
+    assert answer.text == "Hello, Wilkommen, Phred !!\n"
+
+
+def test_shipped_configuration_names_nothing_unknown(start_greeter):
+    assert UNKNOWN not in start_greeter().log()
+
+
+@pytest.mark.parametrize("auth_type_from", ["file", "environment"])
+def test_keystone_sections_options_are_known(start_greeter, tmp_path,
+                                             auth_type_from):
+    """auth_token's options and its auth plugin's are known, the plugin
+    named in the file or (as compose does) in the environment; a typo
+    among them is not."""
+    auth_type = "auth_type = password\n" if auth_type_from == "file" else ""
+    conf = tmp_path / "keystone.conf"
+    conf.write_text(
+        "[auth]\nstrategy = keystone\n"
+        "[keystone_authtoken]\n"
+        "www_authenticate_uri = http://127.0.0.1:9/v3\n"
+        f"{auth_type}auth_url = http://127.0.0.1:9/v3\n"
+        "username = greeter\npassword = keystone-secret\n"
+        "user_domain_name = Default\nproject_name = service\n"
+        "project_domain_name = Default\ninterface = public\n"
+        "usrname = greeter\n")
+    env = ({} if auth_type_from == "file"
+           else {"OS_KEYSTONE_AUTHTOKEN__AUTH_TYPE": "password"})
+    server = start_greeter(env=env,
+                           args=["--config-file", str(SHIPPED_CONF),
+                                 "--config-file", str(conf)])
+    (line,) = [line for line in server.log().splitlines() if UNKNOWN in line]
+    assert line.endswith(
+        f"{conf}: [keystone_authtoken] usrname is not an option greeter "
+        "knows (did you mean 'username'?); it is ignored")

@@ -19,6 +19,7 @@ which the test edits before sending SIGHUP to the master.
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import pathlib
 import re
@@ -41,7 +42,8 @@ OLD_BODY = b"Hello, Wilkommen, Phred !!\n"
 NEW_BODY = b"Hello, Wilkommen, Reloaded !!\n"
 TOKEN_A = "reload-token-alpha"  # nosec B105
 TOKEN_B = "reload-token-bravo"  # nosec B105
-CONFIGURED_TOKENS.update({TOKEN_A, TOKEN_B})
+UNPARSED = "reload-secret-unparsed"  # nosec B105
+CONFIGURED_TOKENS.update({TOKEN_A, TOKEN_B, UNPARSED})
 WAIT = 30.0  # generous: the machine may be busy
 LISTENING = re.compile(r"Listening at: http://127\.0\.0\.1:(\d+)")
 
@@ -406,8 +408,10 @@ def _no_token(config: Config) -> str:
 def _unparsable_config(config: Config) -> str:
     config.write()
     with config.path.open("a") as conf:
-        conf.write("this line is not an option\n")
-    return "this line is not an option"
+        conf.write(f"[auth]\ntokens {UNPARSED}\n")
+    number = len(config.path.read_text().splitlines())
+    # The line is not shown: it may hold a secret (this one does).
+    return f"{config.path}, line {number}: No ':' or '=' found"
 
 
 @pytest.mark.parametrize("breakage", [
@@ -529,3 +533,34 @@ def test_restart_only_option_warns(start_server, tmp_path):
     assert "[api] bind_host = '127.0.0.2' (was '127.0.0.1')" in warning
     server.wait_for_line(mark, "Booting worker")
     assert get(server).status_code == 200
+
+
+def test_unparsable_line_is_not_shown_with_use_json(start_server, tmp_path):
+    config = Config(tmp_path)
+    config.set("DEFAULT", "use_json", "true").write()
+    server = start_server(config)
+    expected = _unparsable_config(config)
+    mark = server.hup()
+    line = server.wait_for_line(mark, "Reload failed")
+    message = json.loads(line)["message"]
+    assert message.startswith("Reload failed, still serving the previous "
+                              f"configuration: {expected}")
+    assert UNPARSED not in server.log()  # and in every log, at the end
+
+
+def test_misspelt_names_warn_on_reload(start_server, tmp_path):
+    config = Config(tmp_path)
+    server = start_server(config)
+    assert "greeter knows" not in server.log()
+    config.set("greeting", "nmae", "Bob").set("greetingz", "name", "Bob")
+    config.write()
+    mark = server.hup()
+    server.wait_for_line(mark, "Reloaded the configuration")
+    warnings = [line for line in server.log_since(mark).splitlines()
+                if " WARNING " in line]
+    assert [line.partition(" [-] ")[2] for line in warnings] == [
+        f"{config.path}: [greeting] nmae is not an option greeter knows "
+        "(did you mean 'name'?); it is ignored",
+        f"{config.path}: [greetingz] is not a section greeter knows (did "
+        "you mean [greeting]?); its options are ignored"]
+    assert get(server).text == OLD_BODY.decode()

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.conftest import ETC
 from tests.conftest import SHIPPED_CONF
 from tests.reliability.test_config_faults import assert_one_line_error
@@ -101,3 +103,21 @@ def test_with_use_json_the_error_line_is_json_too(tmp_path):
         "greeter-api: error: [api] workers = '0' from the environment "
         "variable OS_API__WORKERS")
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize("use_json", ["false", "true"])
+def test_a_line_that_does_not_parse_is_located_not_shown(tmp_path,
+                                                         use_json):
+    # A token whose "=" was forgotten: the line is a secret.
+    secret = "SuperSecret-Token-123"  # nosec B105
+    conf = tmp_path / "greeter.conf"
+    conf.write_text(SHIPPED_CONF.read_text() + f"[auth]\ntokens {secret}\n")
+    number = len(conf.read_text().splitlines())
+    result = start_up(tmp_path, "--config-file", str(conf),
+                      OS_DEFAULT__USE_JSON=use_json)
+    assert secret not in result.stderr + result.stdout
+    # A text line even with use_json: oslo.config stops before it has
+    # read any option when a file does not parse.
+    assert_one_line_error(
+        result, f"{conf}, line {number}: No ':' or '=' found in "
+        "assignment (the line is not shown: it may hold a secret)")

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 
@@ -82,7 +83,12 @@ def test_policy_file_overrides_a_default(conf, tmp_path):
 
 
 @pytest.mark.parametrize("text, reason", [
-    ('"greeting:hello": "rule:no_such_rule"\n', "not well defined"),
+    ('"greeting:hello": "rule:no_such_rule"\n',
+     "['greeting:hello'] reference a rule that is not defined"),
+    ('"greeting:hello": "rule:greeting:hello"\n',
+     "['greeting:hello'] are part of a cyclical reference"),
+    ('"greeting:hello": "role:reader and ("\n',
+     "rule 'greeting:hello': Failed to understand rule role:reader and ("),
     ('"greeting:hello": [unclosed\n', "while parsing"),
 ])
 def test_broken_policy_file_is_a_config_error(conf, tmp_path, text, reason):
@@ -91,7 +97,8 @@ def test_broken_policy_file_is_a_config_error(conf, tmp_path, text, reason):
     conf.set_override("policy_file", str(policy_file), group="oslo_policy")
     with pytest.raises(exception.ConfigError) as error:
         policy.Enforcer(conf)
-    assert str(error.value).startswith("[oslo_policy] policy_file: ")
+    assert str(error.value).startswith(
+        f"[oslo_policy] policy_file {policy_file}: ")
     assert reason in str(error.value)
 
 
@@ -185,3 +192,47 @@ def test_the_refusal_names_its_action():
     refused = exception.PolicyNotAuthorizedError("greeting:goodbye")
     assert refused.action == "greeting:goodbye"
     assert refused.code == "greeter.policy.not_authorized"
+
+
+def test_a_rule_that_guards_nothing_is_warned_of(conf, tmp_path, caplog):
+    policy_file = tmp_path / "policy.yaml"
+    policy_file.write_text('"greeting:helo": "!"\n'
+                           '"greeting:hello": "rule:readers"\n'
+                           '"readers": "role:reader"\n')
+    conf.set_override("policy_file", str(policy_file), group="oslo_policy")
+    caplog.set_level(logging.WARNING)
+    enforcer = policy.Enforcer(conf)
+    # "readers" is used by a rule: no typo.
+    assert [record.getMessage() for record in caplog.records
+            if record.name == "greeter.policy"] == [
+        f"{policy_file}: policy rule 'greeting:helo' is not one of "
+        "greeter's rules (did you mean 'greeting:hello'?); it guards "
+        "nothing"]
+    enforcer.authorize("greeting:hello", ctx("reader"))
+
+
+def test_a_missing_policy_file_named_in_the_configuration(conf, tmp_path):
+    conf.set_override("policy_file", str(tmp_path / "absent.yaml"),
+                      group="oslo_policy")
+    with pytest.raises(exception.ConfigError) as error:
+        policy.Enforcer(conf)
+    assert str(error.value).startswith(
+        f"[oslo_policy] policy_file = '{tmp_path / 'absent.yaml'}': "
+        "not found")
+
+
+def test_unparsable_rule_is_refused_whatever_oslo_policys_log_level(
+        conf, tmp_path):
+    # As with default_log_levels = oslo_policy=CRITICAL.
+    library = logging.getLogger("oslo_policy")
+    level = library.level
+    library.setLevel(logging.CRITICAL)
+    policy_file = tmp_path / "policy.yaml"
+    policy_file.write_text('"greeting:hello": "role:reader and ("\n')
+    conf.set_override("policy_file", str(policy_file), group="oslo_policy")
+    try:
+        with pytest.raises(exception.ConfigError):
+            policy.Enforcer(conf)
+        assert library.level == logging.CRITICAL
+    finally:
+        library.setLevel(level)
