@@ -78,6 +78,18 @@ def ensure_base_image() -> None:
         timeout=1200)
 
 
+def leftovers(project: str) -> dict[str, list[str]]:
+    """The containers, networks and volumes compose project ``project``
+    still has (compose labels each with the project's name)."""
+    label = f"label=com.docker.compose.project={project}"
+    return {kind: run("docker", *command, "--filter", label,
+                      "--format", name).stdout.split()
+            for kind, command, name in [
+                ("containers", ["ps", "--all"], "{{.Names}}"),
+                ("networks", ["network", "ls"], "{{.Name}}"),
+                ("volumes", ["volume", "ls"], "{{.Name}}")]}
+
+
 def free_port() -> int:
     """A loopback port free now, for a compose file that must know its port
     in advance (haproxy's stats, Keystone's address in greeter's config).
@@ -94,10 +106,10 @@ class ComposeProject:
     """One `compose -p NAME` deployment of docker-compose.yml.
 
     Docker publishes the container's port on a free loopback port of its
-    choosing (GREETER_PORT=0), read back with `compose port`. An override
-    file gives the project an image tag of its own, so that other builds
-    of greeter-api on the same engine cannot swap the image under it, and
-    may replace the token secret.
+    choosing (GREETER_PORT=0), read back with `compose port`. Compose
+    names the image after the project, so other builds of greeter-api on
+    the same engine cannot swap it; an override file may replace the token
+    secret.
     """
 
     def __init__(self, name: str, workdir, env: dict | None = None,
@@ -105,14 +117,13 @@ class ComposeProject:
         self.name = name
         self.url = ""
         self.env = {**os.environ, "GREETER_PORT": "0", **(env or {})}
-        override = workdir / f"{name}.override.yml"
-        lines = ["services:", "  api:", f"    image: {name}:test"]
-        if token_file is not None:
-            lines += ["secrets:", "  api_token:", f"    file: {token_file}"]
-        override.write_text("\n".join(lines) + "\n")
         self.command = [*compose_command(), "-p", name,
-                        "-f", str(REPO / "docker-compose.yml"),
-                        "-f", str(override)]
+                        "-f", str(REPO / "docker-compose.yml")]
+        if token_file is not None:
+            override = workdir / f"{name}.override.yml"
+            override.write_text(f"secrets:\n  api_token:\n"
+                                f"    file: {token_file}\n")
+            self.command += ["-f", str(override)]
 
     def compose(self, *args: str, **kwargs) -> subprocess.CompletedProcess:
         return run(*self.command, *args, cwd=REPO, env=self.env, **kwargs)
@@ -167,7 +178,7 @@ class ComposeProject:
 
     def down(self) -> None:
         self.compose("down", "--volumes", "--remove-orphans", "--rmi",
-                     "all", check=False)
+                     "local", check=False)
 
 
 @pytest.fixture(scope="module")
