@@ -31,6 +31,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -86,7 +87,8 @@ class HAProject:
     def __init__(self, name: str) -> None:
         port, stats_port = free_port(), free_port()
         self.url = f"http://127.0.0.1:{port}"
-        self.stats_url = f"http://127.0.0.1:{stats_port}/stats;csv"
+        self.stats_page = f"http://127.0.0.1:{stats_port}/stats"
+        self.stats_url = self.stats_page + ";csv"
         self.env = {**os.environ, "GREETER_PORT": str(port),
                     "GREETER_HA_STATS_PORT": str(stats_port)}
         self.name = name
@@ -128,6 +130,12 @@ class HAProject:
                 for row in csv.DictReader(io.StringIO(text.lstrip("# ")))
                 if row["pxname"] == "api"
                 and row["svname"] not in ("FRONTEND", "BACKEND")}
+
+    def servers_on_the_page(self) -> list[str]:
+        """The api servers the HTML stats page lists, as an operator
+        opening /stats sees them."""
+        html = requests.get(self.stats_page, timeout=5).text
+        return sorted(set(re.findall(r'<a name="api/(api-[0-9]+)">', html)))
 
     @staticmethod
     def server(container: str) -> str:
@@ -277,6 +285,9 @@ def test_the_replica_drained_is_the_one_haproxy_takes_out(ha):
         assert ha.server(replica) == f"api-{number}"
         assert servers[f"api-{number}"] == ("UP", ha.address(replica)), \
             servers
+    # Only the running replicas are on the page, not ten slots.
+    assert ha.servers_on_the_page() == sorted(
+        ha.server(name) for name in ha.replicas())
     index = 2
     replica = ha.replicas()[index - 1]
     drain = ["exec", "--index", str(index), "api"]
@@ -286,6 +297,7 @@ def test_the_replica_drained_is_the_one_haproxy_takes_out(ha):
                    f"haproxy takes api-{index} out")
         others = [name for name in ha.replicas() if name != replica]
         assert all(ha.in_rotation(name) for name in others), ha.servers()
+        assert f"api-{index}" in ha.servers_on_the_page()
     finally:
         ha.compose(*drain, "rm", "/tmp/greeter-api.drain")
     wait_until(ha.all_in_rotation, f"api-{index} UP again")
