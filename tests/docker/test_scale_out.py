@@ -13,10 +13,12 @@
 """Three replicas behind haproxy (compose's `ha` profile), under load.
 
 `docker compose --env-file docker/ha.env up --scale api=3`, for real:
-requests spread over every replica, each replica logs the real client, a
-rolling restart (drain, wait until haproxy takes the replica out, SIGTERM,
-start, wait until it is back) loses no request, and a replica killed with
-SIGKILL costs at most the requests in flight on it.
+requests spread over every replica, each replica logs the real client,
+haproxy's server api-N is compose's replica N (the one `exec --index N`
+drains), a rolling restart (drain, wait until haproxy takes the replica
+out, SIGTERM, start, wait until it is back) loses no request, a replica
+killed with SIGKILL costs at most the requests in flight on it, and
+`down` with the same env file leaves nothing behind.
 
 HAPROXY_IMAGE picks haproxy's image as BASE_IMAGE picks greeter's base:
 unset, the official image is pulled; a local name that does not exist yet
@@ -29,6 +31,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -41,6 +44,7 @@ from tests.conftest import SHIPPED_TOKEN
 from tests.docker.test_container import compose_command
 from tests.docker.test_container import ensure_base_image
 from tests.docker.test_container import free_port
+from tests.docker.test_container import leftovers
 from tests.docker.test_container import run
 
 pytestmark = pytest.mark.docker
@@ -83,14 +87,13 @@ class HAProject:
     def __init__(self, name: str) -> None:
         port, stats_port = free_port(), free_port()
         self.url = f"http://127.0.0.1:{port}"
-        self.stats_url = f"http://127.0.0.1:{stats_port}/stats;csv"
+        self.stats_page = f"http://127.0.0.1:{stats_port}/stats"
+        self.stats_url = self.stats_page + ";csv"
         self.env = {**os.environ, "GREETER_PORT": str(port),
                     "GREETER_HA_STATS_PORT": str(stats_port)}
-        command = compose_command()
-        if command != ["docker", "compose"]:
-            pytest.fail("the ha profile's test needs Compose v2 "
-                        "(`docker compose`), found only `docker-compose`")
-        self.command = [*command, "-p", name, "--env-file", HA_ENV_FILE]
+        self.name = name
+        self.command = [*compose_command(), "-p", name,
+                        "--env-file", HA_ENV_FILE]
 
     def compose(self, *args: str, **kwargs):
         return run(*self.command, *args, cwd=REPO, env=self.env, **kwargs)
@@ -115,39 +118,47 @@ class HAProject:
         return self.inspect(container, "{{.State.Health.Status}}") == \
             "healthy"
 
-    def servers(self) -> dict[str, str]:
-        """haproxy's view: replica address -> UP, DOWN, MAINT..."""
+    def servers(self) -> dict[str, tuple[str, str]]:
+        """haproxy's view: server name -> (status, address), the status
+        UP, DOWN, MAINT..., the address empty while it has none."""
         try:
             text = requests.get(self.stats_url, timeout=5).text
         except requests.RequestException:
             return {}
-        statuses: dict[str, str] = {}
-        for row in csv.DictReader(io.StringIO(text.lstrip("# "))):
-            if row["pxname"] != "api" or not row["addr"]:
-                continue  # the frontend, the backend, empty slots
-            address = row["addr"].rsplit(":", 1)[0]
-            # A slot whose replica left DNS may keep its old address;
-            # the slot that took the address again is the one that counts.
-            if statuses.get(address) != "UP":
-                statuses[address] = row["status"]
-        return statuses
+        return {row["svname"]: (row["status"],
+                                row["addr"].rsplit(":", 1)[0])
+                for row in csv.DictReader(io.StringIO(text.lstrip("# ")))
+                if row["pxname"] == "api"
+                and row["svname"] not in ("FRONTEND", "BACKEND")}
+
+    def servers_on_the_page(self) -> list[str]:
+        """The api servers the HTML stats page lists, as an operator
+        opening /stats sees them."""
+        html = requests.get(self.stats_page, timeout=5).text
+        return sorted(set(re.findall(r'<a name="api/(api-[0-9]+)">', html)))
+
+    @staticmethod
+    def server(container: str) -> str:
+        """haproxy's name for a replica: api-N for <project>-api-N."""
+        return "api-" + container.rsplit("-", 1)[1]
+
+    def status(self, container: str) -> str:
+        return self.servers().get(self.server(container), ("absent", ""))[0]
 
     def in_rotation(self, container: str) -> bool:
-        return self.servers().get(self.address(container)) == "UP"
+        return self.status(container) == "UP"
 
-    def out_of_rotation(self, address: str) -> bool:
-        """haproxy sends ``address`` nothing: DOWN, or MAINT once gone.
+    def out_of_rotation(self, container: str) -> bool:
+        """haproxy sends the replica nothing: DOWN, or MAINT once gone.
 
         ("UP 1/2", one failed check of two, still takes traffic.)
         """
-        status = self.servers().get(address, "MAINT (gone from DNS)")
-        return status.startswith(("DOWN", "MAINT"))
+        return self.status(container).startswith(("DOWN", "MAINT"))
 
     def all_in_rotation(self) -> bool:
-        up = [address for address, status in self.servers().items()
-              if status == "UP"]
-        return len(up) == REPLICAS and all(
-            self.healthy(name) for name in self.replicas())
+        return len(self.replicas()) == REPLICAS and all(
+            self.healthy(name) and self.in_rotation(name)
+            for name in self.replicas())
 
     def logs(self, container: str) -> str:
         return run("docker", "logs", container).stdout
@@ -161,7 +172,8 @@ class HAProject:
         return time.monotonic() - start
 
     def down(self) -> None:
-        self.compose("down", "--volumes", "--remove-orphans", check=False)
+        self.compose("down", "--volumes", "--remove-orphans", "--rmi",
+                     "local", check=False)
 
 
 class SteadyLoad:
@@ -265,15 +277,40 @@ def test_requests_reach_every_replica_which_logs_the_real_client(ha):
     assert all(count > 0 for count in served.values()), served
 
 
+def test_the_replica_drained_is_the_one_haproxy_takes_out(ha):
+    """`exec --index N` and haproxy's api-N are one replica, as the
+    drain procedure in doc/source/admin/scaling.rst relies on."""
+    servers = ha.servers()
+    for number, replica in enumerate(ha.replicas(), start=1):
+        assert ha.server(replica) == f"api-{number}"
+        assert servers[f"api-{number}"] == ("UP", ha.address(replica)), \
+            servers
+    # Only the running replicas are on the page, not ten slots.
+    assert ha.servers_on_the_page() == sorted(
+        ha.server(name) for name in ha.replicas())
+    index = 2
+    replica = ha.replicas()[index - 1]
+    drain = ["exec", "--index", str(index), "api"]
+    ha.compose(*drain, "touch", "/tmp/greeter-api.drain")
+    try:
+        wait_until(lambda: ha.out_of_rotation(replica),
+                   f"haproxy takes api-{index} out")
+        others = [name for name in ha.replicas() if name != replica]
+        assert all(ha.in_rotation(name) for name in others), ha.servers()
+        assert f"api-{index}" in ha.servers_on_the_page()
+    finally:
+        ha.compose(*drain, "rm", "/tmp/greeter-api.drain")
+    wait_until(ha.all_in_rotation, f"api-{index} UP again")
+
+
 def test_rolling_restart_under_load_loses_no_request(ha):
     steps = []
     with SteadyLoad(ha.url) as load:
         wait_until(lambda: load.counts()[0] >= 50, "load started")
         roll_start = time.monotonic()
         for replica in ha.replicas():
-            address = ha.address(replica)
             run("docker", "exec", replica, "touch", "/tmp/greeter-api.drain")
-            drained = wait_until(lambda a=address: ha.out_of_rotation(a),
+            drained = wait_until(lambda r=replica: ha.out_of_rotation(r),
                                  f"haproxy takes {replica} out")
             start = time.monotonic()
             run("docker", "stop", "--time", str(STOP_TIMEOUT), replica,
@@ -305,10 +342,9 @@ def test_replica_killed_under_load_costs_at_most_its_requests(ha):
     with SteadyLoad(ha.url) as load:
         wait_until(lambda: load.counts()[0] >= 50, "load started")
         sent_before, failed_before = load.counts()
-        address = ha.address(victim)
         start = time.monotonic()
         run("docker", "kill", "--signal", "KILL", victim)
-        out = wait_until(lambda: ha.out_of_rotation(address),
+        out = wait_until(lambda: ha.out_of_rotation(victim),
                          f"haproxy takes the killed {victim} out")
         # The service goes on with the other replicas.
         answered = load.answered()
@@ -331,3 +367,10 @@ def test_replica_killed_under_load_costs_at_most_its_requests(ha):
                f"{victim} healthy and UP in haproxy again")
     print(f"ha: {victim} started again, healthy and UP in "
           f"{time.monotonic() - start:.1f}s")
+
+
+def test_down_with_the_env_file_leaves_nothing_behind(ha):
+    """Runs last in this module: the teardown the guide gives."""
+    ha.compose("down", timeout=120)
+    assert leftovers(ha.name) == {
+        "containers": [], "networks": [], "volumes": []}
