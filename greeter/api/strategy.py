@@ -34,8 +34,9 @@ from greeter.common import exception
 def pipeline_factory(loader: loadwsgi.ConfigLoader, global_conf: dict,
                      **local_conf: str) -> Callable:
     """paste composite factory: ``<strategy> = filter ... app`` per key."""
-    conf = global_conf.get("oslo_config_config", cfg.CONF)
-    strategy = conf.auth.strategy
+    # cfg.CONF, as oslo.middleware's filters in the same pipeline read it:
+    # paste hands a factory only strings, never a ConfigOpts.
+    strategy = cfg.CONF.auth.strategy
     try:
         names = local_conf[strategy].split()
     except KeyError:

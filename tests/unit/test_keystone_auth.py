@@ -256,3 +256,16 @@ def test_catalog_without_the_identity_endpoint_is_503(keystone,
                      r"\[[^]]*\] "
                      r"Keystone's catalog has no identity endpoint for "
                      r"\[keystone_authtoken\] interface: \S", logged), logged
+
+
+def test_greeters_configuration_wins_over_a_paste_config_project(
+        keystone, keystone_conf):
+    # A paste section copied from another service may name its own
+    # oslo_config_project: keystonemiddleware would then read that
+    # project's files. The factory hands it greeter's ConfigOpts instead,
+    # and keystonemiddleware uses the ConfigOpts it is given.
+    keystone_conf(**_service_user(keystone.url))
+    greeted = webob.Response(text="greeted")
+    app = keystone_auth.KeystoneAuth.factory(
+        {}, oslo_config_project="another-service")(greeted)
+    assert _hello(app, GOOD_TOKEN).text == "greeted"
