@@ -45,16 +45,20 @@ JSON = "application/json"
 TEXT = "text/plain"
 # Errors default to JSON; text only for a client that prefers it.
 ERROR_TYPES = (JSON, TEXT)
+# The Accept header of a client that takes any type.
+ANY_TYPE = "*/*"
 
 
 def best_match(environ: Mapping[str, Any],
                offers: Sequence[str]) -> str | None:
     """The offer the client's Accept header prefers, None if none fits.
 
-    No Accept header (or an unparsable one) means the first offer.
+    No Accept header (or an unparsable one) means the first offer, and
+    so does ``*/*``, what most clients send: both accept any type, so
+    webob's parser is asked only about a header that names one.
     """
     header = environ.get("HTTP_ACCEPT")
-    if not header:
+    if not header or header == ANY_TYPE:
         return offers[0]
     acceptable = create_accept_header(header).acceptable_offers(offers)
     return acceptable[0][0] if acceptable else None

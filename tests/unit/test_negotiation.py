@@ -28,8 +28,22 @@ from greeter.common import wsgi
     ("text/plain;q=0.5, application/json", (wsgi.TEXT, wsgi.JSON),
      wsgi.JSON),
     ("image/png", (wsgi.TEXT, wsgi.JSON), None),
+    # Any type, but none of them acceptable: parsed, not taken as "*/*".
+    ("*/*;q=0", (wsgi.TEXT, wsgi.JSON), None),
 ])
 def test_best_match(accept, offers, chosen):
     environ = {} if accept is None else {"HTTP_ACCEPT": accept}
     assert wsgi.best_match(environ, offers) == chosen
+
+
+@pytest.mark.parametrize("accept", [None, "", "*/*"])
+def test_any_type_is_the_first_offer_without_parsing(monkeypatch, accept):
+    # No Accept header, or "*/*" (what curl and most HTTP libraries send),
+    # accepts anything: the first offer, with no header parsed for it.
+    def unparsable(header):
+        raise AssertionError(f"{header!r} was parsed")
+
+    monkeypatch.setattr(wsgi, "create_accept_header", unparsable)
+    environ = {} if accept is None else {"HTTP_ACCEPT": accept}
+    assert wsgi.best_match(environ, (wsgi.JSON, wsgi.TEXT)) == wsgi.JSON
 
