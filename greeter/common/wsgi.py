@@ -24,7 +24,6 @@ import json
 from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Mapping
-from collections.abc import Sequence
 from typing import Any
 
 import routes
@@ -32,6 +31,8 @@ import webob
 import webob.exc
 from oslo_middleware import base
 from oslo_middleware import request_id
+from webob.acceptparse import Accept
+from webob.acceptparse import AcceptOffer
 from webob.acceptparse import create_accept_header
 
 from greeter.common import exception
@@ -43,14 +44,30 @@ ROUTING_ARGS = "wsgiorg.routing_args"
 
 JSON = "application/json"
 TEXT = "text/plain"
-# Errors default to JSON; text only for a client that prefers it.
-ERROR_TYPES = (JSON, TEXT)
 # The Accept header of a client that takes any type.
 ANY_TYPE = "*/*"
 
 
-def best_match(environ: Mapping[str, Any],
-               offers: Sequence[str]) -> str | None:
+class Offers(tuple):
+    """The media types a response can be served as, the preferred first.
+
+    Each is parsed here, once, into the form webob's negotiation takes
+    (``Accept.parse_offer``), rather than on every request.
+    """
+
+    parsed: tuple[AcceptOffer, ...]
+
+    def __new__(cls, *media_types: str) -> Offers:
+        offers = super().__new__(cls, media_types)
+        offers.parsed = tuple(map(Accept.parse_offer, media_types))
+        return offers
+
+
+# Errors default to JSON; text only for a client that prefers it.
+ERROR_TYPES = Offers(JSON, TEXT)
+
+
+def best_match(environ: Mapping[str, Any], offers: Offers) -> str | None:
     """The offer the client's Accept header prefers, None if none fits.
 
     No Accept header (or an unparsable one) means the first offer, and
@@ -60,8 +77,11 @@ def best_match(environ: Mapping[str, Any],
     header = environ.get("HTTP_ACCEPT")
     if not header or header == ANY_TYPE:
         return offers[0]
-    acceptable = create_accept_header(header).acceptable_offers(offers)
-    return acceptable[0][0] if acceptable else None
+    acceptable = create_accept_header(header).acceptable_offers(
+        offers.parsed)
+    if not acceptable:
+        return None
+    return offers[offers.parsed.index(acceptable[0][0])]
 
 
 def error(environ: dict[str, Any], status: int, detail: str | None = None,
@@ -189,7 +209,7 @@ class Resource:
 
     def __init__(self, controller: object) -> None:
         self.controller = controller
-        self.offers = tuple(self.serializers)
+        self.offers = Offers(*self.serializers)
         self.content_types = {offer: f"{offer}; charset=UTF-8"
                               for offer in self.offers}
 

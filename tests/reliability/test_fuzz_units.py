@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from greeter.api.middleware import static_token_auth
 from greeter.common import wsgi
 
-OFFERS = (wsgi.TEXT, wsgi.JSON)
+OFFERS = wsgi.Offers(wsgi.TEXT, wsgi.JSON)
 # Header values as WSGI hands them over: latin-1 code points.
 header_text = st.text(alphabet=st.characters(max_codepoint=255),
                       max_size=300)

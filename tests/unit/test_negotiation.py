@@ -33,7 +33,7 @@ from greeter.common import wsgi
 ])
 def test_best_match(accept, offers, chosen):
     environ = {} if accept is None else {"HTTP_ACCEPT": accept}
-    assert wsgi.best_match(environ, offers) == chosen
+    assert wsgi.best_match(environ, wsgi.Offers(*offers)) == chosen
 
 
 @pytest.mark.parametrize("accept", [None, "", "*/*"])
@@ -45,5 +45,6 @@ def test_any_type_is_the_first_offer_without_parsing(monkeypatch, accept):
 
     monkeypatch.setattr(wsgi, "create_accept_header", unparsable)
     environ = {} if accept is None else {"HTTP_ACCEPT": accept}
-    assert wsgi.best_match(environ, (wsgi.JSON, wsgi.TEXT)) == wsgi.JSON
+    offers = wsgi.Offers(wsgi.JSON, wsgi.TEXT)
+    assert wsgi.best_match(environ, offers) == wsgi.JSON
 

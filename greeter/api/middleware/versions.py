@@ -28,6 +28,7 @@ import webob
 from greeter.common import wsgi
 
 READ_METHODS = ("GET", "HEAD")
+OFFERS = wsgi.Offers(wsgi.JSON)
 VERSIONS = [
     {"id": "v1.0", "status": "CURRENT", "min_version": "",
      "version": "", "updated": "2026-11-25T00:00:00Z"},
@@ -57,7 +58,7 @@ class VersionDiscovery(wsgi.Middleware):
         if req.method not in READ_METHODS:
             raise wsgi.method_not_allowed(req.environ,
                                           ", ".join(READ_METHODS))
-        if wsgi.best_match(req.environ, (wsgi.JSON,)) is None:
+        if wsgi.best_match(req.environ, OFFERS) is None:
             raise wsgi.error(req.environ, 406, "This resource can be served "
                              f"as {wsgi.JSON}.")
         base = self.public_url or req.application_url
