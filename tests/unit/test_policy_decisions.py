@@ -10,8 +10,7 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""The decisions the Enforcer remembers: for how long, how many, and
-never one caller's for another."""
+"""greeter.policy, the decisions its Enforcer remembers (and for whom)."""
 
 from __future__ import annotations
 

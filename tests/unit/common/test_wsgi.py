@@ -10,13 +10,17 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""Content negotiation: the Accept header against what a resource offers."""
+"""greeter.common.wsgi: content negotiation, routing, and errors in one
+shape (JSON, or a line of text for a client that prefers text)."""
 
 from __future__ import annotations
 
 import pytest
+import routes
+import webob
 
 from greeter.common import wsgi
+from tests.fixtures.responses import errors_of
 
 
 @pytest.mark.parametrize("accept, offers, chosen", [
@@ -33,3 +37,82 @@ def test_best_match(accept, offers, chosen):
     environ = {} if accept is None else {"HTTP_ACCEPT": accept}
     assert wsgi.best_match(environ, offers) == chosen
 
+
+def test_unknown_path_is_404(call):
+    (error,) = errors_of(call("/greeting/howdy"))
+    assert error["status"] == 404
+    assert error["code"] == "greeter.not_found"
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH"])
+def test_wrong_method_is_405_with_allow(call, method):
+    response = call("/greeting/hello", method=method)
+    assert response.status_int == 405
+    assert response.headers["Allow"] == "GET, HEAD"
+    assert errors_of(response)[0]["code"] == "greeter.method_not_allowed"
+
+
+def test_error_as_text_when_text_preferred(call):
+    response = call("/nope", headers={"Accept": "text/plain"})
+    assert response.status_int == 404
+    assert response.content_type == "text/plain"
+    assert response.text == "404 Not Found: No such resource.\n"
+
+
+@pytest.mark.parametrize("raw_path", ["/greeting/\xff\xfe", "/\xff"])
+def test_path_that_is_not_utf8_is_404(call, raw_path):
+    # WSGI carries the request's bytes as latin-1 code points.
+    response = call("/", environ={"PATH_INFO": raw_path})
+    assert response.status_int == 404
+    assert errors_of(response)[0]["code"] == "greeter.not_found"
+
+
+@pytest.mark.parametrize("status, request_args, text", [
+    (401, {"token": None},
+     "401 Unauthorized: This request needs an X-Auth-Token header.\n"),
+    (401, {"token": "wrong"},
+     "401 Unauthorized: The X-Auth-Token is not valid.\n"),
+    (405, {"method": "DELETE"},
+     "405 Method Not Allowed: Method DELETE is not allowed here.\n"),
+    (406, {"accept": "text/plain;q=0, image/png"}, None),
+    (413, {"method": "POST", "body": b"x" * (114688 + 1)},
+     "413 Request Entity Too Large: The request body is larger than "
+     "114688 bytes.\n"),
+])
+def test_errors_as_text(call, status, request_args, text):
+    # A client that prefers text gets each error as one line of text.
+    args = dict(request_args)
+    accept = args.pop("accept", "text/plain")
+    response = call("/greeting/hello", headers={"Accept": accept}, **args)
+    assert response.status_int == status
+    if text is None:
+        # 406: the client refused text, so the error comes as JSON.
+        assert errors_of(response)[0]["status"] == 406
+        return
+    assert response.content_type == "text/plain"
+    assert response.text == text
+    assert response.headers["x-openstack-request-id"]
+
+
+def test_path_with_a_final_newline_is_404(call):
+    # Routes' patterns end in "$", which also matches before a final
+    # newline; "/greeting/hello%0A" is no route of greeter's.
+    response = call("/greeting/hello\n")
+    assert response.status_int == 404
+    assert errors_of(response)[0]["code"] == "greeter.not_found"
+
+
+def test_router_sets_wsgiorg_routing_args(conf):
+    seen = {}
+
+    def controller(environ, start_response):
+        seen.update(environ)
+        start_response("200 OK", [])
+        return []
+
+    mapper = routes.Mapper()
+    mapper.connect("/x/{name}", controller=controller, action="show",
+                   conditions={"method": ["GET"]})
+    webob.Request.blank("/x/y").get_response(wsgi.Router(mapper))
+    assert seen["wsgiorg.routing_args"] == ((), {
+        "controller": controller, "action": "show", "name": "y"})

@@ -10,7 +10,7 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""The request line through oslo.log as it ships: each of its outputs."""
+"""request_log, its line through oslo.log as it ships: each output."""
 
 from __future__ import annotations
 
