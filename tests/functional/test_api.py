@@ -23,8 +23,8 @@ import sys
 import pytest
 import requests
 
-from tests.conftest import SHIPPED_TOKEN
-from tests.functional.conftest import REQUEST_TIMEOUT as TIMEOUT
+from tests.fixtures.shipped import SHIPPED_TOKEN
+from tests.fixtures.waiting import REQUEST_TIMEOUT as TIMEOUT
 
 AUTH = {"X-Auth-Token": SHIPPED_TOKEN}
 REQUEST_ID = re.compile(r"req-[0-9a-f-]{36}")

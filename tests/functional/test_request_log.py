@@ -23,8 +23,8 @@ import uuid
 import pytest
 import requests
 
-from tests.conftest import SHIPPED_CONF
-from tests.conftest import SHIPPED_TOKEN
+from tests.fixtures.shipped import SHIPPED_CONF
+from tests.fixtures.shipped import SHIPPED_TOKEN
 
 AUTH = {"X-Auth-Token": SHIPPED_TOKEN}
 PROXY_PARSING = {"OS_OSLO_MIDDLEWARE__ENABLE_PROXY_HEADERS_PARSING": "true"}

@@ -20,14 +20,14 @@ the session's scan of greeter's logs.
 
 from __future__ import annotations
 
+import itertools
 import os
 import pathlib
 
 import pytest
 
-from tests.functional.conftest import CONFIGURED_TOKENS
-from tests.functional.conftest import GreeterProcess
-from tests.functional.conftest import greeter_logs  # noqa: F401 (fixture)
+from tests.fixtures.process import CONFIGURED_TOKENS
+from tests.fixtures.process import GreeterProcess
 from tests.keystone import server
 from tests.keystone.server import Identity
 
@@ -78,18 +78,13 @@ def identity(keystone) -> Identity:
 
 
 @pytest.fixture
-def start_keystone_greeter(greeter_logs, identity, tmp_path):  # noqa: F811
+def start_keystone_greeter(start_greeter, identity, tmp_path):
     """Start greeter-api processes against Keystone; each stopped after."""
-    started: list[GreeterProcess] = []
+    confs = itertools.count()
 
     def _start(extra: str = "") -> GreeterProcess:
-        conf = write_greeter_conf(tmp_path / f"greeter-{len(started)}.conf",
+        conf = write_greeter_conf(tmp_path / f"greeter-{next(confs)}.conf",
                                   identity, extra)
-        greeter = GreeterProcess(tmp_path, args=["--config-file", str(conf)])
-        greeter.log_path = greeter_logs / greeter.log_path.name
-        started.append(greeter)
-        return greeter.start()
+        return start_greeter(args=["--config-file", str(conf)])
 
-    yield _start
-    for greeter in started:
-        greeter.stop()
+    return _start

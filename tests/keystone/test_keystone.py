@@ -24,7 +24,7 @@ import time
 import pytest
 import requests
 
-from tests.functional.conftest import GreeterProcess
+from tests.fixtures.process import GreeterProcess
 from tests.keystone.conftest import CONNECT_TIMEOUT
 from tests.keystone.conftest import MAX_RETRIES
 from tests.keystone.conftest import TOKEN_CACHE_TIME

@@ -20,8 +20,8 @@ from keystoneauth1 import loading as ks_loading
 from oslo_config import cfg
 
 from greeter.common import config
-from tests.conftest import SHIPPED_CONF
-from tests.conftest import SHIPPED_TOKEN
+from tests.fixtures.shipped import SHIPPED_CONF
+from tests.fixtures.shipped import SHIPPED_TOKEN
 
 
 @pytest.fixture

@@ -27,9 +27,9 @@ from oslo_policy import policy as oslo_policy
 from greeter import policy
 from greeter.common import config
 from greeter.common import exception
-from tests.conftest import ETC
-from tests.conftest import REPO
-from tests.conftest import SHIPPED_TOKEN
+from tests.fixtures.shipped import ETC
+from tests.fixtures.shipped import REPO
+from tests.fixtures.shipped import SHIPPED_TOKEN
 
 
 def ctx(*roles: str, project_id: str | None = "p1",

@@ -23,7 +23,7 @@ import sys
 
 import pytest
 
-from tests.conftest import REPO
+from tests.fixtures.shipped import REPO
 
 SOURCES = sorted(
     path for folder in ("greeter", "tests", "benchmarks", "tools")

@@ -18,7 +18,7 @@ import pytest
 
 from greeter.common import config
 from greeter.common import exception
-from tests.conftest import ETC
+from tests.fixtures.shipped import ETC
 
 
 @pytest.mark.parametrize("content, expected", [

@@ -26,8 +26,8 @@ from greeter.common import config
 from greeter.common import exception
 from greeter.common import options
 from greeter.common import server
-from tests.conftest import ETC
 from tests.fixtures.records import Records
+from tests.fixtures.shipped import ETC
 
 TOKEN = "unit-reload-token"  # nosec B105
 CONF_TEMPLATE = """\

@@ -31,8 +31,8 @@ from oslo_middleware import request_id
 from greeter.api.middleware import request_log
 from greeter.common import config
 from greeter.common import context as greeter_context
-from tests.conftest import SHIPPED_CONF
-from tests.conftest import SHIPPED_TOKEN
+from tests.fixtures.shipped import SHIPPED_CONF
+from tests.fixtures.shipped import SHIPPED_TOKEN
 
 INBOUND = "req-12345678-1234-1234-1234-123456789012"
 
