@@ -29,14 +29,8 @@ import pytest
 from tests.fixtures.process import CONFIGURED_TOKENS
 from tests.fixtures.process import GreeterProcess
 from tests.keystone import server
+from tests.keystone.greeter_conf import write_greeter_conf
 from tests.keystone.server import Identity
-
-# What greeter's [keystone_authtoken] uses in these tests: a short token
-# cache, so that the revocation bound can be tested in seconds, and a
-# short timeout, so that an outage is a 503 in seconds.
-TOKEN_CACHE_TIME = 5
-CONNECT_TIMEOUT = 2
-MAX_RETRIES = 1
 
 
 def keystone_venv() -> pathlib.Path:
@@ -46,19 +40,6 @@ def keystone_venv() -> pathlib.Path:
         pytest.fail("KEYSTONE_VENV must name a virtualenv with Keystone "
                     "installed: run these tests with tox -e keystone")
     return pathlib.Path(path)
-
-
-def write_greeter_conf(path: pathlib.Path, identity: Identity,
-                       extra: str = "") -> pathlib.Path:
-    """The tests' greeter.conf: --debug (the log scan then covers
-    keystoneauth's and auth_token's debug lines too) and the short cache
-    and timeouts above."""
-    return server.write_greeter_conf(
-        path, identity, authtoken={
-            "token_cache_time": TOKEN_CACHE_TIME,
-            "http_connect_timeout": CONNECT_TIMEOUT,
-            "http_request_max_retries": MAX_RETRIES},
-        extra="[DEFAULT]\ndebug = true\n" + extra)
 
 
 @pytest.fixture(scope="session")
