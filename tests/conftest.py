@@ -10,7 +10,9 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""Fixtures shared by the unit and functional tests."""
+"""The fixtures every suite shares, registered once: the parsed shipped
+configuration, and real greeter-api processes (tests/fixtures/process.py)
+whose logs are searched for tokens when the session ends."""
 
 from __future__ import annotations
 
@@ -21,11 +23,11 @@ import pytest
 from oslo_config import cfg
 
 from greeter.common import config
-
-REPO = pathlib.Path(__file__).resolve().parent.parent
-ETC = REPO / "etc" / "greeter"
-SHIPPED_CONF = ETC / "greeter.conf"
-SHIPPED_TOKEN = "open-sesame"  # the shipped demo token
+from tests.fixtures.process import CONFIGURED_TOKENS
+from tests.fixtures.process import Config
+from tests.fixtures.process import GreeterProcess
+from tests.fixtures.shipped import REPO
+from tests.fixtures.shipped import SHIPPED_CONF
 
 # Programs from the OS that the tests in a folder run, and how to get
 # them. tox installs everything else (httpie included).
@@ -70,3 +72,60 @@ def conf(tmp_path):
     yield conf
     conf.reset()
     conf.clear()
+
+
+@pytest.fixture(scope="session")
+def greeter_logs(tmp_path_factory) -> pathlib.Path:
+    """Where every greeter-api of the session writes its log.
+
+    When the session ends, every line of every log is searched for the
+    configured tokens: one hit fails the run.
+    """
+    logs = tmp_path_factory.mktemp("greeter-logs")
+    yield logs
+    lines = 0
+    for log in sorted(logs.iterdir()):
+        for number, line in enumerate(
+                log.read_text(errors="replace").splitlines(), 1):
+            lines += 1
+            leaked = [token for token in CONFIGURED_TOKENS if token in line]
+            assert not leaked, f"a token reached {log.name}:{number}"
+    assert lines, "no greeter-api log was written: nothing was checked"
+
+
+@pytest.fixture
+def start_greeter(greeter_logs, tmp_path):
+    """Start greeter-api processes; each is stopped after the test."""
+    started: list[GreeterProcess] = []
+
+    def _start(env: dict | None = None, args: list[str] | None = None,
+               config: Config | None = None) -> GreeterProcess:
+        server = GreeterProcess(tmp_path, env, args, log_dir=greeter_logs,
+                                config=config)
+        started.append(server)
+        return server.start()
+
+    yield _start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def start_server(start_greeter):
+    """Start greeter-api on a ``Config`` of the test's own, which the test
+    rewrites before sending SIGHUP; stopped after the test."""
+    def _start(config: Config, env: dict | None = None,
+               args: tuple[str, ...] = ()) -> GreeterProcess:
+        return start_greeter(env, list(args), config=config)
+
+    return _start
+
+
+@pytest.fixture(scope="module")
+def greeter(greeter_logs, tmp_path_factory):
+    """One greeter-api with the shipped configuration, for a module."""
+    server = GreeterProcess(tmp_path_factory.mktemp("greeter"),
+                            log_dir=greeter_logs)
+    server.start()
+    yield server
+    server.stop()

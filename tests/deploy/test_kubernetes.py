@@ -32,8 +32,8 @@ import yaml
 from oslo_config import cfg
 
 from greeter.common import config
-from tests.conftest import ETC
-from tests.conftest import REPO
+from tests.fixtures.shipped import ETC
+from tests.fixtures.shipped import REPO
 
 MANIFESTS = REPO / "deploy" / "kubernetes"
 # The oldest and newest Kubernetes this directory is checked against.

@@ -28,14 +28,14 @@ import shutil
 import pytest
 import requests
 
-from tests.conftest import REPO
-from tests.conftest import SHIPPED_TOKEN
-from tests.docker.test_container import HEALTHY_TIMEOUT
-from tests.docker.test_container import compose_command
-from tests.docker.test_container import ensure_base_image
-from tests.docker.test_container import leftovers
-from tests.docker.test_container import run
-from tests.functional.conftest import wait_for
+from tests.docker.compose import HEALTHY_TIMEOUT
+from tests.docker.compose import compose_command
+from tests.docker.compose import ensure_base_image
+from tests.docker.compose import leftovers
+from tests.docker.compose import run
+from tests.fixtures.shipped import REPO
+from tests.fixtures.shipped import SHIPPED_TOKEN
+from tests.fixtures.waiting import wait_for
 
 pytestmark = pytest.mark.docker
 
@@ -79,7 +79,7 @@ class Checkout:
                        "{{.State.Health.Status}}",
                        container).stdout.strip() == "healthy"
 
-        wait_for(healthy, HEALTHY_TIMEOUT, "the container to be healthy",
+        wait_for(healthy, "the container to be healthy", HEALTHY_TIMEOUT,
                  interval=0.25)
         self.url = "http://" + self.compose("port", "api",
                                             "8004").stdout.strip()

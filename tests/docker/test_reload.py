@@ -27,16 +27,16 @@ import time
 import pytest
 import requests
 
-from tests.conftest import ETC
-from tests.conftest import REPO
-from tests.docker.test_container import compose_command
-from tests.docker.test_container import ensure_base_image
-from tests.docker.test_container import run
-from tests.functional.conftest import CONFIGURED_TOKENS
-from tests.reliability.test_reload import NEW_BODY
-from tests.reliability.test_reload import OLD_BODY
-from tests.reliability.test_reload import Clients
-from tests.reliability.test_reload import wait_for
+from tests.docker.compose import compose_command
+from tests.docker.compose import ensure_base_image
+from tests.docker.compose import run
+from tests.fixtures.load import Load as Clients
+from tests.fixtures.process import CONFIGURED_TOKENS
+from tests.fixtures.process import NEW_BODY
+from tests.fixtures.process import OLD_BODY
+from tests.fixtures.shipped import ETC
+from tests.fixtures.shipped import REPO
+from tests.fixtures.waiting import wait_for
 
 pytestmark = pytest.mark.docker
 

@@ -39,13 +39,13 @@ from collections.abc import Callable
 import pytest
 import requests
 
-from tests.conftest import REPO
-from tests.conftest import SHIPPED_TOKEN
-from tests.docker.test_container import compose_command
-from tests.docker.test_container import ensure_base_image
-from tests.docker.test_container import free_port
-from tests.docker.test_container import leftovers
-from tests.docker.test_container import run
+from tests.docker.compose import compose_command
+from tests.docker.compose import ensure_base_image
+from tests.docker.compose import free_port
+from tests.docker.compose import leftovers
+from tests.docker.compose import run
+from tests.fixtures.shipped import REPO
+from tests.fixtures.shipped import SHIPPED_TOKEN
 
 pytestmark = pytest.mark.docker
 

@@ -24,17 +24,17 @@ import json
 import pytest
 import requests
 
-from tests.conftest import ETC
-from tests.conftest import REPO
-from tests.conftest import SHIPPED_TOKEN
-from tests.functional.conftest import REQUEST_TIMEOUT
+from tests.fixtures.shipped import ETC
+from tests.fixtures.shipped import REPO
+from tests.fixtures.shipped import SHIPPED_TOKEN
+from tests.fixtures.waiting import REQUEST_TIMEOUT
 
 AUTH = {"X-Auth-Token": SHIPPED_TOKEN}
 
 
 @pytest.fixture(scope="module")
 def broken(greeter_logs, tmp_path_factory):
-    from tests.functional.conftest import GreeterProcess
+    from tests.fixtures.process import GreeterProcess
 
     workdir = tmp_path_factory.mktemp("broken")
     paste = (ETC / "api-paste.ini").read_text()

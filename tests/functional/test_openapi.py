@@ -24,8 +24,8 @@ from openapi_core.contrib.requests import RequestsOpenAPIRequest
 from openapi_core.contrib.requests import RequestsOpenAPIResponse
 
 import greeter
-from tests.conftest import SHIPPED_TOKEN
-from tests.functional.conftest import REQUEST_TIMEOUT as TIMEOUT
+from tests.fixtures.shipped import SHIPPED_TOKEN
+from tests.fixtures.waiting import REQUEST_TIMEOUT as TIMEOUT
 
 SPEC_PATH = pathlib.Path(greeter.__file__).parent / "api" / "openapi.yaml"
 AUTH = {"X-Auth-Token": SHIPPED_TOKEN}

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import requests
 
-from tests.conftest import SHIPPED_TOKEN
+from tests.fixtures.shipped import SHIPPED_TOKEN
 
 AUTH = {"X-Auth-Token": SHIPPED_TOKEN}
 # What a client might send to claim more than it has.

@@ -10,7 +10,8 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""The request log over real HTTP: quoting, levels, files, concurrency."""
+"""The request log over real HTTP: its lines, quoting, levels, formats,
+files, concurrency."""
 
 from __future__ import annotations
 
@@ -23,8 +24,9 @@ import uuid
 import pytest
 import requests
 
-from tests.conftest import SHIPPED_CONF
-from tests.conftest import SHIPPED_TOKEN
+from tests.fixtures.shipped import SHIPPED_CONF
+from tests.fixtures.shipped import SHIPPED_TOKEN
+from tests.fixtures.waiting import REQUEST_TIMEOUT as TIMEOUT
 
 AUTH = {"X-Auth-Token": SHIPPED_TOKEN}
 PROXY_PARSING = {"OS_OSLO_MIDDLEWARE__ENABLE_PROXY_HEADERS_PARSING": "true"}
@@ -204,3 +206,73 @@ def test_a_later_line_of_the_thread_names_no_earlier_request(
     assert chosen not in warning and own not in warning
     # oslo.log's format for a line logged under no request context.
     assert " WARNING gunicorn.error [-] Invalid request from ip=" in warning
+
+
+def test_log_line_per_request_without_token(greeter):
+    response = requests.get(greeter.url + "/greeting/goodbye", headers=AUTH,
+                            timeout=TIMEOUT)
+    request_id = response.headers["x-openstack-request-id"]
+    lines = [line for line in greeter.wait_for_log(request_id).splitlines()
+             if request_id in line]
+    assert len(lines) == 1
+    (line,) = lines
+    assert '"GET /greeting/goodbye" status: 200' in line
+    assert "token: presented" in line
+    assert "ms token" in line and "127.0.0.1" in line
+    assert SHIPPED_TOKEN not in greeter.log()
+
+
+def test_request_log_can_be_silenced(start_greeter):
+    # The operator's switch doc/source/admin/logging.rst gives for the
+    # access line's cost.
+    server = start_greeter(env={
+        "OS_DEFAULT__DEFAULT_LOG_LEVELS":
+            "greeter.api.middleware.request_log=WARN"})
+    response = requests.get(server.url + "/greeting/hello", headers=AUTH,
+                            timeout=TIMEOUT)
+    assert response.status_code == 200
+    request_id = response.headers["x-openstack-request-id"]
+    log = server.log()
+    assert "Booting worker" in log
+    assert request_id not in log
+    assert '"GET /greeting/hello"' not in log
+
+
+def test_json_log_lines(start_greeter):
+    server = start_greeter(env={"OS_DEFAULT__USE_JSON": "true"})
+    inbound = "req-12345678-1234-1234-1234-123456789012"
+    response = requests.get(server.url + "/greeting/hello", timeout=TIMEOUT,
+                            headers={**AUTH,
+                                     "X-Openstack-Request-Id": inbound})
+    request_id = response.headers["x-openstack-request-id"]
+    lines = server.wait_for_log(request_id).splitlines()
+    # Every line, gunicorn's own included, is a JSON object.
+    records = [json.loads(line) for line in lines]
+    # greeter's own start-up lines are JSON too, not only the request's.
+    assert any("demo token" in r["message"] for r in records), lines
+    (record,) = [r for r in records if r.get("context", {}).get(
+        "request_id") == request_id]
+    assert '"GET /greeting/hello" status: 200' in record["message"]
+    # The caller's request id travels as the global request id.
+    assert record["context"]["global_request_id"] == inbound
+
+
+def test_global_request_id_in_text_log_lines(start_greeter):
+    server = start_greeter(env={
+        "OS_DEFAULT__LOGGING_CONTEXT_FORMAT_STRING":
+            "%(global_request_id)s %(request_id)s %(message)s"})
+    inbound = "req-87654321-4321-4321-4321-210987654321"
+    response = requests.get(server.url + "/greeting/hello", timeout=TIMEOUT,
+                            headers={**AUTH,
+                                     "X-Openstack-Request-Id": inbound})
+    request_id = response.headers["x-openstack-request-id"]
+    (line,) = [line for line in server.wait_for_log(request_id).splitlines()
+               if request_id in line]
+    assert line.startswith(f"{inbound} {request_id} ")
+    # Without an inbound id there is no global one.
+    response = requests.get(server.url + "/greeting/hello", timeout=TIMEOUT,
+                            headers=AUTH)
+    request_id = response.headers["x-openstack-request-id"]
+    (line,) = [line for line in server.wait_for_log(request_id).splitlines()
+               if request_id in line]
+    assert line.startswith(f"None {request_id} "), line

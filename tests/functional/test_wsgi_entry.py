@@ -21,11 +21,11 @@ import sys
 
 import requests
 
-from tests.conftest import SHIPPED_CONF
-from tests.conftest import SHIPPED_TOKEN
-from tests.functional.conftest import REQUEST_TIMEOUT
-from tests.functional.conftest import listening_port
-from tests.functional.conftest import wait_for
+from tests.fixtures.process import listening_port
+from tests.fixtures.shipped import SHIPPED_CONF
+from tests.fixtures.shipped import SHIPPED_TOKEN
+from tests.fixtures.waiting import REQUEST_TIMEOUT
+from tests.fixtures.waiting import wait_for
 
 
 def test_gunicorn_serves_the_wsgi_entry_point(tmp_path):

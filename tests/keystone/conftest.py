@@ -20,23 +20,17 @@ the session's scan of greeter's logs.
 
 from __future__ import annotations
 
+import itertools
 import os
 import pathlib
 
 import pytest
 
-from tests.functional.conftest import CONFIGURED_TOKENS
-from tests.functional.conftest import GreeterProcess
-from tests.functional.conftest import greeter_logs  # noqa: F401 (fixture)
+from tests.fixtures.process import CONFIGURED_TOKENS
+from tests.fixtures.process import GreeterProcess
 from tests.keystone import server
+from tests.keystone.greeter_conf import write_greeter_conf
 from tests.keystone.server import Identity
-
-# What greeter's [keystone_authtoken] uses in these tests: a short token
-# cache, so that the revocation bound can be tested in seconds, and a
-# short timeout, so that an outage is a 503 in seconds.
-TOKEN_CACHE_TIME = 5
-CONNECT_TIMEOUT = 2
-MAX_RETRIES = 1
 
 
 def keystone_venv() -> pathlib.Path:
@@ -46,19 +40,6 @@ def keystone_venv() -> pathlib.Path:
         pytest.fail("KEYSTONE_VENV must name a virtualenv with Keystone "
                     "installed: run these tests with tox -e keystone")
     return pathlib.Path(path)
-
-
-def write_greeter_conf(path: pathlib.Path, identity: Identity,
-                       extra: str = "") -> pathlib.Path:
-    """The tests' greeter.conf: --debug (the log scan then covers
-    keystoneauth's and auth_token's debug lines too) and the short cache
-    and timeouts above."""
-    return server.write_greeter_conf(
-        path, identity, authtoken={
-            "token_cache_time": TOKEN_CACHE_TIME,
-            "http_connect_timeout": CONNECT_TIMEOUT,
-            "http_request_max_retries": MAX_RETRIES},
-        extra="[DEFAULT]\ndebug = true\n" + extra)
 
 
 @pytest.fixture(scope="session")
@@ -78,18 +59,13 @@ def identity(keystone) -> Identity:
 
 
 @pytest.fixture
-def start_keystone_greeter(greeter_logs, identity, tmp_path):  # noqa: F811
+def start_keystone_greeter(start_greeter, identity, tmp_path):
     """Start greeter-api processes against Keystone; each stopped after."""
-    started: list[GreeterProcess] = []
+    confs = itertools.count()
 
     def _start(extra: str = "") -> GreeterProcess:
-        conf = write_greeter_conf(tmp_path / f"greeter-{len(started)}.conf",
+        conf = write_greeter_conf(tmp_path / f"greeter-{next(confs)}.conf",
                                   identity, extra)
-        greeter = GreeterProcess(tmp_path, args=["--config-file", str(conf)])
-        greeter.log_path = greeter_logs / greeter.log_path.name
-        started.append(greeter)
-        return greeter.start()
+        return start_greeter(args=["--config-file", str(conf)])
 
-    yield _start
-    for greeter in started:
-        greeter.stop()
+    return _start

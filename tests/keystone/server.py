@@ -37,8 +37,8 @@ import requests
 from keystoneauth1 import session as ks_session
 from keystoneauth1.identity import v3
 
-from tests.conftest import ETC
-from tests.conftest import REPO
+from tests.fixtures.shipped import ETC
+from tests.fixtures.shipped import REPO
 
 # keystone_wsgi.py, shared with the keystone compose profile's image.
 KEYSTONE_WSGI_DIR = REPO / "docker" / "keystone"

@@ -24,11 +24,11 @@ import time
 import pytest
 import requests
 
-from tests.functional.conftest import GreeterProcess
-from tests.keystone.conftest import CONNECT_TIMEOUT
-from tests.keystone.conftest import MAX_RETRIES
-from tests.keystone.conftest import TOKEN_CACHE_TIME
-from tests.keystone.conftest import write_greeter_conf
+from tests.fixtures.process import GreeterProcess
+from tests.keystone.greeter_conf import CONNECT_TIMEOUT
+from tests.keystone.greeter_conf import MAX_RETRIES
+from tests.keystone.greeter_conf import TOKEN_CACHE_TIME
+from tests.keystone.greeter_conf import write_greeter_conf
 
 HELLO = "/greeting/hello"
 GOODBYE = "/greeting/goodbye"

@@ -18,7 +18,8 @@ import json
 import signal
 import time
 
-from tests.reliability.load import Load
+from tests.fixtures.load import Load
+from tests.fixtures.process import OLD_BODY
 
 GRACEFUL_TIMEOUT = 10
 
@@ -32,7 +33,7 @@ def test_sigterm_loses_no_line_of_a_json_log_file(start_greeter, tmp_path):
         "OS_API__GRACEFUL_TIMEOUT": str(GRACEFUL_TIMEOUT),
         "OS_DEFAULT__LOG_FILE": str(log_file),
         "OS_DEFAULT__USE_JSON": "true"})
-    load = Load(server.port, clients=6).start()
+    load = Load(server.port, count=6, expected_body=OLD_BODY).start()
     time.sleep(1.5)
     server.process.send_signal(signal.SIGTERM)
     assert server.process.wait(GRACEFUL_TIMEOUT + 5) == 0

@@ -14,41 +14,16 @@
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
 
 import pytest
 import requests
 
-from tests.conftest import ETC
-from tests.conftest import SHIPPED_CONF
-from tests.functional.conftest import SHIPPED_TOKEN
-from tests.functional.conftest import greeter_api_command
-
-
-def start_up(tmp_path, *args: str, **env: str) -> subprocess.CompletedProcess:
-    environ = {**os.environ, "OS_API__BIND_HOST": "127.0.0.1",
-               # Port 0: any free one (the start-up fails before binding).
-               "OS_API__BIND_PORT": "0",
-               "OS_HEALTHCHECK__DISABLE_BY_FILE_PATH": str(tmp_path / "d"),
-               **env}
-    return subprocess.run(
-        greeter_api_command() + list(args or ["--config-file",
-                                              str(SHIPPED_CONF)]),
-        env=environ, capture_output=True, text=True, timeout=120)
-
-
-def assert_one_line_error(result: subprocess.CompletedProcess,
-                          expected: str) -> None:
-    assert result.returncode == 1, result.stderr
-    assert "Traceback" not in result.stderr + result.stdout
-    lines = result.stderr.strip().splitlines()
-    assert lines, result.stdout
-    assert lines[-1].startswith("greeter-api: error: ")
-    assert expected in lines[-1]
-    # Nothing else on stderr but that line.
-    assert len(lines) == 1, result.stderr
+from tests.fixtures.process import assert_one_line_error
+from tests.fixtures.process import start_up
+from tests.fixtures.shipped import ETC
+from tests.fixtures.shipped import SHIPPED_CONF
+from tests.fixtures.shipped import SHIPPED_TOKEN
 
 
 def test_missing_config_file(tmp_path):

@@ -29,10 +29,10 @@ import time
 import pytest
 import requests
 
-from tests.conftest import SHIPPED_CONF
-from tests.conftest import SHIPPED_TOKEN
-from tests.functional.conftest import CONFIGURED_TOKENS
-from tests.reliability.test_reload import wait_for
+from tests.fixtures.process import CONFIGURED_TOKENS
+from tests.fixtures.shipped import SHIPPED_CONF
+from tests.fixtures.shipped import SHIPPED_TOKEN
+from tests.fixtures.waiting import wait_for
 
 AUTH = {"X-Auth-Token": SHIPPED_TOKEN}
 # oslo.log's text format: date, time, pid, level, logger name.

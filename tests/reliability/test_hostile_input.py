@@ -25,7 +25,7 @@ import socket
 
 import pytest
 
-from tests.conftest import SHIPPED_TOKEN
+from tests.fixtures.shipped import SHIPPED_TOKEN
 
 TIMEOUT = 10
 TOKEN = f"X-Auth-Token: {SHIPPED_TOKEN}\r\n".encode()

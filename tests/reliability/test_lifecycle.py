@@ -21,10 +21,11 @@ import time
 
 import requests
 
-from tests.conftest import SHIPPED_TOKEN
-from tests.functional.conftest import REQUEST_TIMEOUT as TIMEOUT
-from tests.functional.conftest import wait_for
-from tests.reliability.load import Load
+from tests.fixtures.load import Load
+from tests.fixtures.process import OLD_BODY
+from tests.fixtures.shipped import SHIPPED_TOKEN
+from tests.fixtures.waiting import REQUEST_TIMEOUT as TIMEOUT
+from tests.fixtures.waiting import wait_for
 
 AUTH = {"X-Auth-Token": SHIPPED_TOKEN}
 GRACEFUL_TIMEOUT = 10
@@ -33,7 +34,7 @@ GRACEFUL_TIMEOUT = 10
 def test_sigterm_under_load_loses_no_accepted_request(start_greeter):
     server = start_greeter(env={
         "OS_API__GRACEFUL_TIMEOUT": str(GRACEFUL_TIMEOUT)})
-    load = Load(server.port, clients=6).start()
+    load = Load(server.port, count=6, expected_body=OLD_BODY).start()
     wait_for(lambda: load.answered() > 100, what="the load to get going")
     signalled = time.monotonic()
     server.process.send_signal(signal.SIGTERM)
@@ -41,7 +42,7 @@ def test_sigterm_under_load_loses_no_accepted_request(start_greeter):
     stopped = time.monotonic() - signalled
     outcomes = load.stop()
 
-    before = [o for o in outcomes if o.started < signalled]
+    before = [o for o in outcomes if o.sent < signalled]
     assert len(before) > 100, "the load generator did not get going"
     # Every request greeter accepted was answered, and answered 200: the
     # log has a line for each 200 the clients got, and no other status.
@@ -54,7 +55,7 @@ def test_sigterm_under_load_loses_no_accepted_request(start_greeter):
     # the last moments before the signal), refused or reset, no response.
     failed = [o for o in outcomes if o.status != 200]
     assert all(o.status is None for o in failed), failed[:5]
-    assert all(o.started > signalled - 0.1 for o in failed), failed[:5]
+    assert all(o.sent > signalled - 0.1 for o in failed), failed[:5]
     assert exit_code == 0
     assert stopped < GRACEFUL_TIMEOUT
     print(f"SIGTERM: {len(before)} requests sent before the signal, "
@@ -67,7 +68,7 @@ def test_killed_worker_is_replaced_quickly(start_greeter):
     workers_before = set(wait_for(
         lambda: len(server.worker_pids()) == 2 and server.worker_pids(),
         what="two workers"))
-    load = Load(server.port, clients=4).start()
+    load = Load(server.port, count=4, expected_body=OLD_BODY).start()
     wait_for(lambda: load.answered() > 20, what="the load to get going")
     victim, survivor = sorted(workers_before)
     killed = time.monotonic()
@@ -77,7 +78,7 @@ def test_killed_worker_is_replaced_quickly(start_greeter):
         lambda: set(server.worker_pids()) - workers_before,
         what="a new worker")
     wait_for(lambda: any(o.ended > killed and o.status == 200
-                         for o in list(load.outcomes)),
+                         for o in list(load.answers)),
              what="an answer after the kill")
     outcomes = load.stop()
 
@@ -88,7 +89,7 @@ def test_killed_worker_is_replaced_quickly(start_greeter):
     assert len(failed) <= 4, failed
     # The service answers again at once (the surviving worker)...
     recovered = [o.ended - killed for o in after_kill
-                 if o.status == 200 and o.started > killed]
+                 if o.status == 200 and o.sent > killed]
     assert recovered and min(recovered) < 2.0
     assert set(server.worker_pids()) == {survivor, replacement}
     # ...and the replacement serves too: with the survivor stopped, only

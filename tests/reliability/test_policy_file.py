@@ -29,16 +29,12 @@ import time
 
 import pytest
 
-from tests.conftest import SHIPPED_CONF
-from tests.reliability import test_reload
-from tests.reliability.test_config_faults import assert_one_line_error
-from tests.reliability.test_config_faults import start_up
-from tests.reliability.test_reload import Config
-from tests.reliability.test_reload import get
-from tests.reliability.test_reload import wait_for
-
-# The fixture, for the tests here.
-start_server = test_reload.start_server
+from tests.fixtures.process import Config
+from tests.fixtures.process import assert_one_line_error
+from tests.fixtures.process import get
+from tests.fixtures.process import start_up
+from tests.fixtures.shipped import SHIPPED_CONF
+from tests.fixtures.waiting import wait_for
 
 FORBID_GOODBYE = '"greeting:goodbye": "!"\n'
 

@@ -25,7 +25,7 @@ from hypothesis import settings
 from schemathesis.specs.openapi.checks import unsupported_method
 
 import greeter
-from tests.conftest import SHIPPED_TOKEN
+from tests.fixtures.shipped import SHIPPED_TOKEN
 
 SPEC = pathlib.Path(greeter.__file__).parent / "api" / "openapi.yaml"
 schema = schemathesis.openapi.from_path(SPEC)

@@ -23,10 +23,10 @@ import json
 
 import pytest
 
-from tests.conftest import ETC
-from tests.conftest import SHIPPED_CONF
-from tests.reliability.test_config_faults import assert_one_line_error
-from tests.reliability.test_config_faults import start_up
+from tests.fixtures.process import assert_one_line_error
+from tests.fixtures.process import start_up
+from tests.fixtures.shipped import ETC
+from tests.fixtures.shipped import SHIPPED_CONF
 
 
 def test_bad_value_in_the_environment_names_the_variable(tmp_path):

@@ -19,9 +19,10 @@ import webob
 from keystoneauth1 import loading as ks_loading
 from oslo_config import cfg
 
+from greeter import policy
 from greeter.common import config
-from tests.conftest import SHIPPED_CONF
-from tests.conftest import SHIPPED_TOKEN
+from tests.fixtures.shipped import SHIPPED_CONF
+from tests.fixtures.shipped import SHIPPED_TOKEN
 
 
 @pytest.fixture
@@ -70,3 +71,9 @@ def keystone_conf(conf, tmp_path):
     for opt in ks_loading.get_auth_plugin_conf_options("password"):
         with contextlib.suppress(cfg.NoSuchOptError):
             conf.unregister_opt(opt, group="keystone_authtoken")
+
+
+@pytest.fixture
+def enforcer(conf):
+    """greeter's policy Enforcer on the shipped configuration."""
+    return policy.Enforcer(conf)

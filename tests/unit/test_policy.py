@@ -21,26 +21,15 @@ import sys
 
 import pytest
 import webob
-from oslo_context import context
 from oslo_policy import policy as oslo_policy
 
 from greeter import policy
 from greeter.common import config
 from greeter.common import exception
-from tests.conftest import ETC
-from tests.conftest import REPO
-from tests.conftest import SHIPPED_TOKEN
-
-
-def ctx(*roles: str, project_id: str | None = "p1",
-        **kwargs) -> context.RequestContext:
-    return context.RequestContext(roles=list(roles), project_id=project_id,
-                                  user_id="u1", overwrite=False, **kwargs)
-
-
-@pytest.fixture
-def enforcer(conf):
-    return policy.Enforcer(conf)
+from tests.fixtures.contexts import ctx
+from tests.fixtures.shipped import ETC
+from tests.fixtures.shipped import REPO
+from tests.fixtures.shipped import SHIPPED_TOKEN
 
 
 @pytest.mark.parametrize("roles, hello, goodbye", [

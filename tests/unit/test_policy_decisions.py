@@ -10,8 +10,7 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""The decisions the Enforcer remembers: for how long, how many, and
-never one caller's for another."""
+"""greeter.policy, the decisions its Enforcer remembers (and for whom)."""
 
 from __future__ import annotations
 
@@ -22,17 +21,22 @@ from oslo_context import context
 
 from greeter import policy
 from greeter.common import exception
-
-
-def ctx(*roles: str, project_id: str | None = "p1",
-        **kwargs) -> context.RequestContext:
-    return context.RequestContext(roles=list(roles), project_id=project_id,
-                                  user_id="u1", overwrite=False, **kwargs)
+from tests.fixtures.contexts import ctx
 
 
 @pytest.fixture
-def enforcer(conf):
-    return policy.Enforcer(conf)
+def decided(monkeypatch) -> list[str]:
+    """The actions the Enforcer decides on (rather than remembers), in
+    order."""
+    actions = []
+    decide = policy.Enforcer._decide
+
+    def counted(self, action, *args):
+        actions.append(action)
+        return decide(self, action, *args)
+
+    monkeypatch.setattr(policy.Enforcer, "_decide", counted)
+    return actions
 
 
 def test_remembered_decisions_are_bounded(enforcer):
@@ -175,15 +179,7 @@ def test_a_value_that_may_change_is_decided_on_each_time(conf, tmp_path):
     frozenset({"gold"}), {"level": ["gold"], "sets": {"gold"}}, {2: "gold"},
 ])
 def test_a_decision_on_a_value_of_any_kind_the_key_holds_is_remembered(
-        enforcer, monkeypatch, tier):
-    decided = []
-    decide = policy.Enforcer._decide
-
-    def counted(self, action, *args):
-        decided.append(action)
-        return decide(self, action, *args)
-
-    monkeypatch.setattr(policy.Enforcer, "_decide", counted)
+        enforcer, decided, tier):
     for _ in range(2):
         may_greet(enforcer, service_ctx(tier))
     assert decided == ["greeting:hello"]
@@ -195,16 +191,8 @@ def test_a_caller_with_other_roles_is_decided_afresh(enforcer):
         enforcer.authorize("greeting:hello", ctx())
 
 
-def test_a_decision_is_made_once_per_caller(enforcer, monkeypatch):
+def test_a_decision_is_made_once_per_caller(enforcer, decided):
     # The rules never change under an Enforcer: neither does a decision.
-    decided = []
-    decide = policy.Enforcer._decide
-
-    def counted(self, action, *args):
-        decided.append(action)
-        return decide(self, action, *args)
-
-    monkeypatch.setattr(policy.Enforcer, "_decide", counted)
     for _ in range(3):
         enforcer.authorize("greeting:hello", ctx("reader"))
     assert decided == ["greeting:hello"]

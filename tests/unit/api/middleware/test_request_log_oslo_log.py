@@ -10,7 +10,7 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""The request line through oslo.log as it ships: each of its outputs."""
+"""request_log, its line through oslo.log as it ships: each output."""
 
 from __future__ import annotations
 
@@ -31,8 +31,8 @@ from oslo_middleware import request_id
 from greeter.api.middleware import request_log
 from greeter.common import config
 from greeter.common import context as greeter_context
-from tests.conftest import SHIPPED_CONF
-from tests.conftest import SHIPPED_TOKEN
+from tests.fixtures.shipped import SHIPPED_CONF
+from tests.fixtures.shipped import SHIPPED_TOKEN
 
 INBOUND = "req-12345678-1234-1234-1234-123456789012"
 

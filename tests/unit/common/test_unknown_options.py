@@ -20,7 +20,7 @@ import pytest
 
 from greeter.common import config
 from greeter.common import unknown_options
-from tests.conftest import SHIPPED_CONF
+from tests.fixtures.shipped import SHIPPED_CONF
 
 
 @pytest.fixture

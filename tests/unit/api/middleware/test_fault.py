@@ -15,7 +15,6 @@ and the fault wrapper's reshaping of other layers' errors."""
 
 from __future__ import annotations
 
-import json
 import logging
 
 import pytest
@@ -25,6 +24,7 @@ from oslo_context import context
 
 from greeter.api.middleware import fault
 from greeter.api.v1 import greetings
+from tests.fixtures.responses import errors_of
 
 
 class ContextAtEmit(logging.Handler):
@@ -92,11 +92,6 @@ def get(app, accept: str | None = None) -> webob.Response:
     if accept:
         request.headers["Accept"] = accept
     return request.get_response(app)
-
-
-def errors_of(response: webob.Response) -> list[dict]:
-    assert response.content_type == "application/json"
-    return json.loads(response.body)["errors"]
 
 
 def test_lazy_start_response_is_passed_through():

@@ -25,10 +25,10 @@ import pytest
 from greeter.api.middleware import static_token_auth
 from greeter.common import config
 from greeter.common import exception
-from tests.conftest import ETC
-from tests.conftest import REPO
-from tests.conftest import SHIPPED_CONF
-from tests.conftest import SHIPPED_TOKEN
+from tests.fixtures.shipped import ETC
+from tests.fixtures.shipped import REPO
+from tests.fixtures.shipped import SHIPPED_CONF
+from tests.fixtures.shipped import SHIPPED_TOKEN
 
 
 def test_defaults_are_the_seeds(conf, monkeypatch, tmp_path):

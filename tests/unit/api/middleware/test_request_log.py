@@ -25,7 +25,7 @@ from oslo_middleware import request_id
 
 from greeter.api.middleware import request_log
 from greeter.common import config
-from tests.conftest import SHIPPED_TOKEN
+from tests.fixtures.shipped import SHIPPED_TOKEN
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""The request log's line, exactly as it is written."""
+"""request_log, its access line exactly as it is written."""
 
 from __future__ import annotations
 

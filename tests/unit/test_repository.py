@@ -10,7 +10,10 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""The test run names a missing OS program at once (tests/conftest.py)."""
+"""The repository as a whole: every source file carries the Apache
+licence header (hacking's H102; empty files, a package's ``__init__.py``,
+need none, as in hacking), and the test run names a missing OS program at
+once (tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -20,7 +23,23 @@ import sys
 
 import pytest
 
-from tests.conftest import REPO
+from tests.fixtures.shipped import REPO
+
+SOURCES = sorted(
+    path for folder in ("greeter", "tests", "benchmarks", "tools")
+    for path in (REPO / folder).rglob("*.py")
+    if "node_modules" not in path.parts)
+HEADER = 'Licensed under the Apache License, Version 2.0 (the "License")'
+
+
+@pytest.mark.parametrize("path", SOURCES,
+                         ids=[str(p.relative_to(REPO)) for p in SOURCES])
+def test_source_file_has_the_licence_header(path):
+    text = path.read_text()
+    if text.strip():
+        assert HEADER in text[:400], f"{path.relative_to(REPO)} has no " \
+                                     "Apache licence header"
+
 
 
 def run_pytest(tmp_path, *args: str) -> subprocess.CompletedProcess:
@@ -43,6 +62,6 @@ def test_functional_tests_without_curl_stop_with_one_line(tmp_path):
 
 
 def test_unit_tests_need_no_program(tmp_path):
-    result = run_pytest(tmp_path, "tests/unit/test_fault.py")
+    result = run_pytest(tmp_path, "tests/unit/api/middleware/test_fault.py")
     assert result.returncode == pytest.ExitCode.OK, result.stdout
     assert "not installed" not in result.stdout

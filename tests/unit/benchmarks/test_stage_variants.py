@@ -20,8 +20,8 @@ import webob
 
 from benchmarks import stage_variants
 from greeter.common import config
-from tests.conftest import ETC
-from tests.conftest import SHIPPED_TOKEN
+from tests.fixtures.shipped import ETC
+from tests.fixtures.shipped import SHIPPED_TOKEN
 
 PASTE = ETC / "api-paste.ini"
 
