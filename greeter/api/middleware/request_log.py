@@ -38,7 +38,10 @@ the line, and a line stays one short write.
 
 from __future__ import annotations
 
+import functools
 import logging
+import re
+import string
 import time
 from collections.abc import Callable
 from collections.abc import Iterable
@@ -69,10 +72,22 @@ ADDRESS_SAFE = ":[].-_"
 MAX_FIELD = 800
 MAX_SHORT_FIELD = 64  # method, address
 TRUNCATED = "[...]"
+# The characters quote() never quotes (RFC 3986's unreserved ones).
+UNRESERVED = string.ascii_letters + string.digits + "-._~"
+
+
+@functools.cache
+def _matches_unquoted(safe: str) -> Callable[[str], re.Match | None]:
+    """A matcher of the strings quote(raw, safe) returns unchanged."""
+    return re.compile(f"[{re.escape(UNRESERVED + safe)}]*").fullmatch
 
 
 def printable(raw: str, safe: str = PATH_SAFE, limit: int = MAX_FIELD) -> str:
     """A WSGI string as printable ASCII with no space or quote in it."""
+    # Most values (a path, a method, an address) have nothing to quote:
+    # they are returned as they are, without encoding and quoting them.
+    if len(raw) <= limit and _matches_unquoted(safe)(raw):
+        return raw
     # WSGI strings carry the request's bytes as latin-1 code points.
     quoted = quote(raw.encode("latin-1", "replace"), safe=safe)
     if len(quoted) > limit:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import subprocess
 import sys
+from urllib.parse import quote
 
 import pytest
 import webob
@@ -54,6 +55,18 @@ def _get(app, path: str, **headers) -> webob.Response:
 ])
 def test_printable_quotes_what_could_forge_or_split_a_line(value, quoted):
     assert request_log.printable(value) == quoted
+
+
+@pytest.mark.parametrize("safe", [request_log.PATH_SAFE,
+                                  request_log.ADDRESS_SAFE])
+def test_printable_leaves_unquoted_only_what_quote_leaves(safe):
+    # Values with nothing to quote skip quote(): every character, alone
+    # and after a safe one, comes out exactly as quote() gives it.
+    for code in range(256):
+        raw = chr(code)
+        expected = quote(raw.encode("latin-1"), safe=safe)
+        assert request_log.printable(raw, safe) == expected, repr(raw)
+        assert request_log.printable("a" + raw, safe) == "a" + expected
 
 
 def test_printable_keeps_a_value_at_the_bound_whole():
