@@ -19,16 +19,16 @@ workers. gunicorn never sees greeter's argv: its settings come from the
 
 SIGHUP reloads: the master reads the config files again and builds the
 whole pipeline again from them, exactly as at start-up, so whatever a
-paste factory reads from the configuration is read again. Only when that
-works does gunicorn start new workers, which inherit the new pipeline,
-and stop the old ones gracefully; otherwise one error line is logged and
-the old workers keep serving the old configuration.
+paste factory reads from the configuration is read again, and sets
+logging up again. Only when all of that works does gunicorn start new
+workers, which inherit the new pipeline, and stop the old ones
+gracefully; otherwise logging is put back as it was, one error line is
+logged and the old workers keep serving the old configuration.
 """
 
 from __future__ import annotations
 
 import errno
-import logging
 import os
 import socket
 from collections.abc import Callable
@@ -44,6 +44,7 @@ from oslo_log import log
 
 from greeter.common import config
 from greeter.common import exception
+from greeter.common import log_setup
 from greeter.common import options
 
 LOG = log.getLogger(__name__)
@@ -193,6 +194,9 @@ class GreeterServer(BaseApplication):
             # Again, for the options the factories registered.
             values = options.read_all(self.conf)
             self._check_gunicorn_settings()
+            # Last: logging is put back as it was if it fails.
+            log_setup.set_up_again(
+                self.conf, self.values.get(LOG_LEVELS) or ())
         except CONFIG_ERRORS as exc:
             failure = str(exc)
         except Exception:  # a bug: the master must keep serving anyway
@@ -209,7 +213,6 @@ class GreeterServer(BaseApplication):
             LOG.error("Reload failed, still serving the previous "
                       "configuration: %s", failure)
             return False
-        self._set_up_logging(values)
         changed = options.changes(self.values, values)
         self.app, self.values = app, values
         LOG.info("Reloaded the configuration (%s); pipeline rebuilt; %s",
@@ -218,15 +221,6 @@ class GreeterServer(BaseApplication):
                  else "no option changed")
         self._warn_restart_only()
         return True
-
-    def _set_up_logging(self, values: dict) -> None:
-        # oslo.log's setup sets the level of each logger the new
-        # default_log_levels names; one the old list named and the new
-        # one does not goes back to its parent's level.
-        for entry in self.values.get(LOG_LEVELS) or ():
-            logging.getLogger(entry.partition("=")[0]).setLevel(
-                logging.NOTSET)
-        log.setup(self.conf, config.PROJECT)
 
     def _warn_restart_only(self) -> None:
         for group, name in config.RESTART_ONLY:
