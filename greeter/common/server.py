@@ -29,8 +29,10 @@ logged and the old workers keep serving the old configuration.
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import socket
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -39,6 +41,7 @@ from gunicorn import glogging
 from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
 from gunicorn.config import Config
+from gunicorn.http import errors as http_errors
 from oslo_config import cfg
 from oslo_log import log
 
@@ -58,6 +61,9 @@ SHM = "/dev/shm"  # nosec B108
 CONFIG_ERRORS = (cfg.Error, exception.ConfigError, OSError)
 # What gunicorn's own checks of a setting raise.
 GUNICORN_ERRORS = (ValueError, TypeError, errors.ConfigError)
+# What gunicorn raises for a request it cannot parse or read; their text
+# quotes what the client sent.
+REQUEST_ERRORS = (http_errors.ParseException, http_errors.NoMoreData)
 
 # oslo.log's option naming per-logger levels ("module=LEVEL").
 LOG_LEVELS = options.Option(options.DEFAULT_GROUP, "default_log_levels",
@@ -69,12 +75,45 @@ def bind_address(conf: cfg.ConfigOpts) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
+class WithoutClientText(logging.Filter):
+    """gunicorn's lines about a request it cannot parse, without the
+    client's text.
+
+    gunicorn quotes what the client sent ("Invalid request from ip=...:
+    Invalid HTTP Header: 'X-Auth-Token open-sesame'", a header whose
+    colon was forgotten), and oslo.log adds the exception being handled
+    to a line at WARNING or above, which quotes it again: a credential
+    would reach the log. The line keeps what happened, the exception's
+    class name standing for its text, at INFO, where oslo.log adds no
+    exception (like the request log's line for any other 4xx).
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = sys.exc_info()[1]
+        if not isinstance(error, REQUEST_ERRORS):
+            return True
+        kind = type(error).__name__
+        message = record.getMessage()
+        text = str(error)
+        record.msg = (message.replace(text, kind) if text and text in message
+                      else f"gunicorn: {kind} (the line is left out: it "
+                      "quotes the request)")
+        record.args = ()
+        if record.levelno > logging.INFO:
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
+
+
+CLIENT_TEXT_FILTER = WithoutClientText()
+
+
 class OsloLogger(glogging.Logger):
     """gunicorn's own lines (start-up, workers, signals) through oslo.log.
 
     gunicorn writes them with its own handler and format; passed on to the
     root logger instead, they take oslo.log's format, JSON with
-    ``use_json``, like every other line greeter writes.
+    ``use_json``, like every other line greeter writes. Its lines about a
+    request it cannot parse leave out what the client sent.
     """
 
     def setup(self, cfg: Any) -> None:
@@ -85,6 +124,7 @@ class OsloLogger(glogging.Logger):
             if handler not in others:
                 self.error_log.removeHandler(handler)
         self.error_log.propagate = True
+        self.error_log.addFilter(CLIENT_TEXT_FILTER)
 
 
 def gunicorn_settings(conf: cfg.ConfigOpts) -> dict:
