@@ -16,12 +16,15 @@
 
 A configuration that cannot work stops start-up with one line on stderr
 (one JSON object with ``use_json``) and exit status 1, before any worker
-starts. SIGHUP reloads the configuration (see ``greeter.common.server``).
+starts. A config file that does not parse stops oslo.config before it
+has read any option: that line is JSON when ``OS_DEFAULT__USE_JSON``
+says so. SIGHUP reloads the configuration (see ``greeter.common.server``).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -36,6 +39,8 @@ from greeter.common import server
 # What start-up failures look like: each is a configuration problem.
 STARTUP_ERRORS = (cfg.Error, exception.ConfigError, OSError)
 PROG = "greeter-api"
+# oslo.config's environment variable for [DEFAULT] use_json.
+USE_JSON_VARIABLE = "OS_DEFAULT__USE_JSON"
 
 LOG = log.getLogger(__name__)
 
@@ -44,15 +49,29 @@ def error_line(conf: cfg.ConfigOpts, error: Exception) -> str:
     """``greeter-api: error: ...``; a JSON log record with ``use_json``,
     so that a log pipeline parsing JSON reads this line too."""
     message = f"{PROG}: error: {error}"
-    try:
-        use_json = conf.use_json
-    except (cfg.Error, ValueError):  # not registered, or itself bad
-        use_json = False
-    if not use_json:
+    if not wants_json(conf):
         return message
     record = logging.LogRecord(PROG, logging.CRITICAL, __file__, 0,
                                message, None, None)
     return formatters.JSONFormatter().format(record)
+
+
+def wants_json(conf: cfg.ConfigOpts) -> bool:
+    """``use_json`` as configured, or as the environment sets it.
+
+    When a config file does not parse, oslo.config has read no option
+    (``conf.use_json`` is its default) but the environment still says
+    what the operator asked for; it overrides the files anyway.
+    """
+    try:
+        if conf.use_json:
+            return True
+    except (cfg.Error, ValueError):  # not registered, or itself bad
+        pass
+    try:
+        return cfg.types.Boolean()(os.environ.get(USE_JSON_VARIABLE, "0"))
+    except ValueError:  # not a boolean: oslo.config refuses it too
+        return False
 
 
 def main(argv: Sequence[str] | None = None) -> None:

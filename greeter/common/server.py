@@ -19,10 +19,11 @@ workers. gunicorn never sees greeter's argv: its settings come from the
 
 SIGHUP reloads: the master reads the config files again and builds the
 whole pipeline again from them, exactly as at start-up, so whatever a
-paste factory reads from the configuration is read again. Only when that
-works does gunicorn start new workers, which inherit the new pipeline,
-and stop the old ones gracefully; otherwise one error line is logged and
-the old workers keep serving the old configuration.
+paste factory reads from the configuration is read again, and sets
+logging up again. Only when all of that works does gunicorn start new
+workers, which inherit the new pipeline, and stop the old ones
+gracefully; otherwise logging is put back as it was, one error line is
+logged and the old workers keep serving the old configuration.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import errno
 import logging
 import os
 import socket
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -39,11 +41,13 @@ from gunicorn import glogging
 from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
 from gunicorn.config import Config
+from gunicorn.http import errors as http_errors
 from oslo_config import cfg
 from oslo_log import log
 
 from greeter.common import config
 from greeter.common import exception
+from greeter.common import log_setup
 from greeter.common import options
 
 LOG = log.getLogger(__name__)
@@ -57,6 +61,9 @@ SHM = "/dev/shm"  # nosec B108
 CONFIG_ERRORS = (cfg.Error, exception.ConfigError, OSError)
 # What gunicorn's own checks of a setting raise.
 GUNICORN_ERRORS = (ValueError, TypeError, errors.ConfigError)
+# What gunicorn raises for a request it cannot parse or read; their text
+# quotes what the client sent.
+REQUEST_ERRORS = (http_errors.ParseException, http_errors.NoMoreData)
 
 # oslo.log's option naming per-logger levels ("module=LEVEL").
 LOG_LEVELS = options.Option(options.DEFAULT_GROUP, "default_log_levels",
@@ -68,12 +75,45 @@ def bind_address(conf: cfg.ConfigOpts) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
+class WithoutClientText(logging.Filter):
+    """gunicorn's lines about a request it cannot parse, without the
+    client's text.
+
+    gunicorn quotes what the client sent ("Invalid request from ip=...:
+    Invalid HTTP Header: 'X-Auth-Token open-sesame'", a header whose
+    colon was forgotten), and oslo.log adds the exception being handled
+    to a line at WARNING or above, which quotes it again: a credential
+    would reach the log. The line keeps what happened, the exception's
+    class name standing for its text, at INFO, where oslo.log adds no
+    exception (like the request log's line for any other 4xx).
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = sys.exc_info()[1]
+        if not isinstance(error, REQUEST_ERRORS):
+            return True
+        kind = type(error).__name__
+        message = record.getMessage()
+        text = str(error)
+        record.msg = (message.replace(text, kind) if text and text in message
+                      else f"gunicorn: {kind} (the line is left out: it "
+                      "quotes the request)")
+        record.args = ()
+        if record.levelno > logging.INFO:
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
+
+
+CLIENT_TEXT_FILTER = WithoutClientText()
+
+
 class OsloLogger(glogging.Logger):
     """gunicorn's own lines (start-up, workers, signals) through oslo.log.
 
     gunicorn writes them with its own handler and format; passed on to the
     root logger instead, they take oslo.log's format, JSON with
-    ``use_json``, like every other line greeter writes.
+    ``use_json``, like every other line greeter writes. Its lines about a
+    request it cannot parse leave out what the client sent.
     """
 
     def setup(self, cfg: Any) -> None:
@@ -84,6 +124,7 @@ class OsloLogger(glogging.Logger):
             if handler not in others:
                 self.error_log.removeHandler(handler)
         self.error_log.propagate = True
+        self.error_log.addFilter(CLIENT_TEXT_FILTER)
 
 
 def gunicorn_settings(conf: cfg.ConfigOpts) -> dict:
@@ -193,6 +234,9 @@ class GreeterServer(BaseApplication):
             # Again, for the options the factories registered.
             values = options.read_all(self.conf)
             self._check_gunicorn_settings()
+            # Last: logging is put back as it was if it fails.
+            log_setup.set_up_again(
+                self.conf, self.values.get(LOG_LEVELS) or ())
         except CONFIG_ERRORS as exc:
             failure = str(exc)
         except Exception:  # a bug: the master must keep serving anyway
@@ -209,7 +253,6 @@ class GreeterServer(BaseApplication):
             LOG.error("Reload failed, still serving the previous "
                       "configuration: %s", failure)
             return False
-        self._set_up_logging(values)
         changed = options.changes(self.values, values)
         self.app, self.values = app, values
         LOG.info("Reloaded the configuration (%s); pipeline rebuilt; %s",
@@ -218,15 +261,6 @@ class GreeterServer(BaseApplication):
                  else "no option changed")
         self._warn_restart_only()
         return True
-
-    def _set_up_logging(self, values: dict) -> None:
-        # oslo.log's setup sets the level of each logger the new
-        # default_log_levels names; one the old list named and the new
-        # one does not goes back to its parent's level.
-        for entry in self.values.get(LOG_LEVELS) or ():
-            logging.getLogger(entry.partition("=")[0]).setLevel(
-                logging.NOTSET)
-        log.setup(self.conf, config.PROJECT)
 
     def _warn_restart_only(self) -> None:
         for group, name in config.RESTART_ONLY:

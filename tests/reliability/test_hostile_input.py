@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 
 import pytest
 
@@ -149,6 +150,83 @@ def test_chunked_body_over_the_limit_is_413_before_the_rest(greeter):
     assert head.startswith(b"HTTP/1.1 413 "), received[:200]
     (error,) = json.loads(body)["errors"]
     assert error["code"] == "greeter.request_too_large"
+
+
+def lines_after(server, mark: int, request_id: str) -> list[str]:
+    """The log's lines since ``mark``, once the request's line is in it
+    and anything that would follow it has had time to."""
+    server.wait_for_log(request_id)
+    time.sleep(0.5)
+    return server.log()[mark:].splitlines()
+
+
+def assert_one_line(server, mark: int, response, status: int) -> None:
+    """The request's access line, and no other line (no traceback)."""
+    request_id = response[1]["x-openstack-request-id"]
+    (line,) = lines_after(server, mark, request_id)
+    assert request_id in line and f"status: {status} " in line
+
+
+@pytest.mark.parametrize("raw", [
+    b"OPTIONS * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    b"OPTIONS * HTTP/1.0\r\n\r\n",
+    b"CONNECT host:22 HTTP/1.1\r\nHost: host:22\r\n\r\n",
+    b"CONNECT 127.0.0.1:443 HTTP/1.1\r\nHost: x\r\n" + TOKEN + b"\r\n",
+    b"CONNECT x HTTP/1.1\r\nHost: x\r\n\r\n",
+])
+def test_request_target_that_is_not_a_path_is_400(greeter, raw):
+    # No token needed: the target is refused before the API's filters.
+    mark = len(greeter.log())
+    (response,) = exchange(greeter, raw)
+    assert_api_error(response, 400)
+    assert_one_line(greeter, mark, response, 400)
+
+
+CHUNKED_POST = (b"POST /greeting/hello HTTP/1.1\r\nHost: x\r\n" + TOKEN
+                + b"Transfer-Encoding: chunked\r\n\r\n")
+
+
+@pytest.mark.parametrize("body", [
+    b"zz\r\nabc\r\n0\r\n\r\n",        # a chunk size that is no number
+    b"3\r\nabcXY0\r\n\r\n",              # a chunk without its line end
+    b"3;a=\"\r\nabc\r\n0\r\n\r\n",       # a broken chunk extension
+    b"-3\r\nabc\r\n0\r\n\r\n",
+])
+def test_malformed_chunked_body_is_400(greeter, body):
+    mark = len(greeter.log())
+    (response,) = exchange(greeter, CHUNKED_POST + body)
+    assert_api_error(response, 400)
+    assert_one_line(greeter, mark, response, 400)
+
+
+def test_chunked_body_cut_short_is_logged_once(greeter):
+    # The client stops mid-chunk and closes: no one is left to answer,
+    # and the log has the request's line only, with no traceback.
+    mark = len(greeter.log())
+    with socket.create_connection(("127.0.0.1", greeter.port),
+                                  timeout=TIMEOUT) as sock:
+        sock.sendall(CHUNKED_POST + b"100\r\nabc")
+    greeter.wait_for_log('"POST /greeting/hello" status: 400')
+    time.sleep(0.5)
+    (line,) = greeter.log()[mark:].splitlines()
+    assert '"POST /greeting/hello" status: 400 ' in line
+
+
+def test_chunked_body_cut_short_by_a_half_close_is_400(greeter):
+    # The client stops sending but still listens: it hears why.
+    mark = len(greeter.log())
+    with socket.create_connection(("127.0.0.1", greeter.port),
+                                  timeout=TIMEOUT) as sock:
+        sock.sendall(CHUNKED_POST + b"100\r\nabc")
+        sock.shutdown(socket.SHUT_WR)
+        received = b""
+        while data := sock.recv(65536):
+            received += data
+    head, _, body = received.partition(b"\r\n\r\n")
+    headers = dict(line.split(": ", 1) for line in
+                   head.decode("latin-1").lower().split("\r\n")[1:])
+    assert_api_error((int(head.split()[1]), headers, body), 400)
+    assert_one_line(greeter, mark, (0, headers, body), 400)
 
 
 @pytest.mark.parametrize("accept, status", [

@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from tests.fixtures.process import assert_one_line_error
 from tests.fixtures.process import start_up
 from tests.fixtures.shipped import ETC
@@ -105,19 +103,36 @@ def test_with_use_json_the_error_line_is_json_too(tmp_path):
     assert result.stdout == ""
 
 
-@pytest.mark.parametrize("use_json", ["false", "true"])
-def test_a_line_that_does_not_parse_is_located_not_shown(tmp_path,
-                                                         use_json):
-    # A token whose "=" was forgotten: the line is a secret.
+def _file_that_does_not_parse(tmp_path):
+    """A config file with a token whose "=" was forgotten (the line is a
+    secret); the file, and what the error line must say."""
     secret = "SuperSecret-Token-123"  # nosec B105
     conf = tmp_path / "greeter.conf"
     conf.write_text(SHIPPED_CONF.read_text() + f"[auth]\ntokens {secret}\n")
     number = len(conf.read_text().splitlines())
+    return secret, conf, (f"{conf}, line {number}: No ':' or '=' found in "
+                          "assignment (the line is not shown: it may hold "
+                          "a secret)")
+
+
+def test_a_line_that_does_not_parse_is_located_not_shown(tmp_path):
+    secret, conf, expected = _file_that_does_not_parse(tmp_path)
     result = start_up(tmp_path, "--config-file", str(conf),
-                      OS_DEFAULT__USE_JSON=use_json)
+                      OS_DEFAULT__USE_JSON="false")
     assert secret not in result.stderr + result.stdout
-    # A text line even with use_json: oslo.config stops before it has
-    # read any option when a file does not parse.
-    assert_one_line_error(
-        result, f"{conf}, line {number}: No ':' or '=' found in "
-        "assignment (the line is not shown: it may hold a secret)")
+    assert_one_line_error(result, expected)
+
+
+def test_a_line_that_does_not_parse_is_json_with_use_json(tmp_path):
+    # oslo.config stops before it has read any option when a file does
+    # not parse: use_json comes from the environment then.
+    secret, conf, expected = _file_that_does_not_parse(tmp_path)
+    result = start_up(tmp_path, "--config-file", str(conf),
+                      OS_DEFAULT__USE_JSON="true")
+    assert secret not in result.stderr + result.stdout
+    assert result.returncode == 1
+    (line,) = result.stderr.splitlines()
+    record = json.loads(line)
+    assert record["levelname"] == "CRITICAL"
+    assert record["message"] == f"greeter-api: error: {expected}"
+    assert result.stdout == ""

@@ -22,6 +22,12 @@ limit and one byte more: over the limit is oslo's 413 (the fault wrapper
 gives it greeter's shape, and the server drops the connection rather than
 read the rest); within it, the app reads the buffered bytes as it would
 have read the socket's. Every other request is left to oslo's filter.
+
+A chunked body gunicorn cannot parse (a chunk size that is not a number,
+a chunk without its line end) is a 400 in greeter's error shape, and one
+that ends before its last chunk (the client has gone, or timed out) a
+400 too, which a client that has gone never reads: the request log's
+line says what happened, and no traceback is logged.
 """
 
 from __future__ import annotations
@@ -31,7 +37,10 @@ from collections.abc import Callable
 from collections.abc import Iterable
 from typing import IO
 
+from gunicorn.http import errors as http_errors
 from oslo_middleware import sizelimit
+
+from greeter.common import wsgi
 
 
 class ChunkedBodySizeLimiter(sizelimit.RequestBodySizeLimiter):
@@ -44,8 +53,16 @@ class ChunkedBodySizeLimiter(sizelimit.RequestBodySizeLimiter):
     def __call__(self, environ: dict, start_response: Callable) -> Iterable:
         encoding = environ.get("HTTP_TRANSFER_ENCODING", "")
         if "chunked" in encoding.lower():
-            environ["wsgi.input"] = io.BytesIO(
-                self.read_limited(environ["wsgi.input"]))
+            try:
+                body = self.read_limited(environ["wsgi.input"])
+            except http_errors.ParseException:
+                return wsgi.error(environ, 400, "The chunked request body "
+                                  "is malformed.")(environ, start_response)
+            except OSError:  # the connection closed, reset or timed out
+                return wsgi.error(environ, 400, "The request body ended "
+                                  "before its last chunk.")(environ,
+                                                            start_response)
+            environ["wsgi.input"] = io.BytesIO(body)
         return super().__call__(environ, start_response)
 
     def read_limited(self, stream: IO[bytes]) -> bytes:

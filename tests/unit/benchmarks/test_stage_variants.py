@@ -58,7 +58,7 @@ def get(app, path: str = "/greeting/hello",
 def test_route_lists_the_stages_of_the_token_pipeline_in_order(route):
     _, found = route
     assert [stage.name for stage in found.stages] == [
-        "request_id", "request_log", "by_path", "fault",
+        "request_id", "request_log", "request_target", "by_path", "fault",
         "http_proxy_to_wsgi", "sizelimit", "versions", "auth",
         "staticcontext"]
     assert found.app == "apiv1"
@@ -70,7 +70,8 @@ def test_route_takes_the_url_maps_longest_matching_prefix():
     parser = stage_variants.read_paste(PASTE)
     found = stage_variants.route(parser, "token", "/healthcheck")
     assert [stage.name for stage in found.stages] == [
-        "request_id", "request_log", "by_path", "exact_path"]
+        "request_id", "request_log", "request_target", "by_path",
+        "exact_path"]
     assert found.app == "oslo_healthcheck"
 
 

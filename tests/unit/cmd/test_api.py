@@ -16,12 +16,18 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from oslo_config import cfg
 
 from greeter.cmd import api
 from greeter.common import exception
 
 ERROR = exception.ConfigError("[api] workers: must be at least 1")
+
+
+@pytest.fixture(autouse=True)
+def no_use_json_variable(monkeypatch):
+    monkeypatch.delenv(api.USE_JSON_VARIABLE, raising=False)
 
 
 def test_plain_line(conf):
@@ -40,5 +46,22 @@ def test_json_line_with_use_json(conf):
 
 def test_plain_line_when_logging_options_are_not_registered():
     # The error came before oslo.log's options were registered.
+    assert api.error_line(cfg.ConfigOpts(), ERROR) == \
+        "greeter-api: error: [api] workers: must be at least 1"
+
+
+def test_json_line_from_the_environment_when_no_option_was_read(
+        monkeypatch):
+    # A config file that does not parse: oslo.config read no option.
+    monkeypatch.setenv(api.USE_JSON_VARIABLE, "true")
+    record = json.loads(api.error_line(cfg.ConfigOpts(), ERROR))
+    assert record["message"] == \
+        "greeter-api: error: [api] workers: must be at least 1"
+
+
+@pytest.mark.parametrize("value", ["false", "0", "maybe", ""])
+def test_plain_line_when_the_environment_says_no_or_nonsense(
+        monkeypatch, value):
+    monkeypatch.setenv(api.USE_JSON_VARIABLE, value)
     assert api.error_line(cfg.ConfigOpts(), ERROR) == \
         "greeter-api: error: [api] workers: must be at least 1"

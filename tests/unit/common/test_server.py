@@ -14,9 +14,11 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 
 import pytest
+from gunicorn.http import errors as http_errors
 
 from greeter.common import exception
 from greeter.common import server
@@ -85,3 +87,27 @@ def test_free_ipv6_port_passes():
     except OSError:
         pytest.skip("no IPv6 loopback here")
     server.check_port_free("::1", 0)
+
+
+def test_gunicorn_line_about_a_bad_request_leaves_out_the_client_text():
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    gunicorn_log = logging.getLogger("gunicorn.error.unit-test")
+    gunicorn_log.addHandler(handler)
+    gunicorn_log.addFilter(server.CLIENT_TEXT_FILTER)
+    try:
+        try:
+            raise http_errors.InvalidHeader("X-Auth-Token open-sesame")
+        except http_errors.InvalidHeader as exc:
+            gunicorn_log.warning(f"Invalid request from ip=127.0.0.1: {exc}")
+        gunicorn_log.warning("Worker timeout (pid:%s)", 42)
+    finally:
+        gunicorn_log.removeHandler(handler)
+    refused, timeout = records
+    assert refused.getMessage() == \
+        "Invalid request from ip=127.0.0.1: InvalidHeader"
+    assert refused.levelno == logging.INFO
+    # Lines about anything else are left as they are.
+    assert timeout.getMessage() == "Worker timeout (pid:42)"
+    assert timeout.levelno == logging.WARNING
