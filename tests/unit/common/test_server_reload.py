@@ -24,7 +24,6 @@ from oslo_config import cfg
 
 from greeter.common import config
 from greeter.common import exception
-from greeter.common import log_setup
 from greeter.common import options
 from greeter.common import server
 from tests.fixtures.records import Records
@@ -289,34 +288,3 @@ def test_the_reload_line_names_every_file_and_change(tmp_path, monkeypatch):
     assert sorted(changes) == ["[api] workers = 3 (was 2)",
                                "[greeting] name = 'Reloaded' (was 'Phred')"]
 
-
-@pytest.mark.parametrize("option, value, expected", [
-    ("log_file", "/no-such-directory/greeter.log", r"\[Errno 2\] No such"),
-    ("log_config_append", "/no-such-logging.conf",
-     "Error loading logging config"),
-    ("syslog_log_facility", "LOG_NO_SUCH", "syslog facility must be"),
-])
-def test_logging_that_cannot_be_set_up_is_put_back(conf, option, value,
-                                                   expected):
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    conf.set_override("use_syslog", option == "syslog_log_facility")
-    conf.set_override(option, value)
-    with pytest.raises(exception.ConfigError,
-                       match=f"cannot set up logging: {expected}"):
-        log_setup.set_up_again(conf, ["amqp=WARN"])
-    assert root.handlers == handlers
-    assert root.level == level
-    assert logging.getLogger("amqp").level == logging.WARN
-
-
-def test_logging_set_up_again_closes_the_handlers_it_replaced(conf,
-                                                              tmp_path):
-    conf.set_override("log_file", str(tmp_path / "one.log"))
-    log_setup.set_up_again(conf, [])
-    (first,) = logging.getLogger().handlers
-    conf.set_override("log_file", str(tmp_path / "two.log"))
-    log_setup.set_up_again(conf, [])
-    assert first.stream is None  # closed
-    conf.clear_override("log_file")
-    log_setup.set_up_again(conf, [])
