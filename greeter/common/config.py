@@ -142,17 +142,19 @@ def parse_args(conf: cfg.ConfigOpts, args: Sequence[str],
 
     ``args`` are greeter's own (never a WSGI server's argv). Precedence:
     command line, then ``OS_<GROUP>__<OPTION>`` environment variables, then
-    config files. The files are ``--config-file`` and ``--config-dir``,
-    else ``default_config_files``, else those oslo.config finds
-    (greeter.conf in ~/.greeter/, ~/, /etc/greeter/, /etc/); when that
-    is none at all, ``fallback_config_files``.
+    config files. The files are those ``--config-file`` and
+    ``--config-dir`` name; without them, ``default_config_files`` or, when
+    that is None, those oslo.config finds (greeter.conf in ~/.greeter/,
+    ~/, /etc/greeter/, /etc/). When no file or directory is named or
+    found, ``fallback_config_files``.
     """
     register_opts(conf)
     logging.register_options(conf)
     try:
         conf(list(args), project=PROJECT,
              default_config_files=default_config_files)
-        if fallback_config_files and not options.config_files(conf):
+        if fallback_config_files and not (conf.config_file
+                                          or conf.config_dir):
             # Parsed again rather than guessed from args: oslo.config
             # alone knows what its command line and search found.
             conf(list(args), project=PROJECT,

@@ -89,3 +89,37 @@ def test_config_file_given_is_used_instead_of_the_demo(
                             timeout=REQUEST_TIMEOUT)
     assert response.text == "Hello, Howdy, Wilma !!\n"
     assert "demo configuration" not in server.log()
+
+
+@pytest.mark.parametrize("given", ["--config-file", "--config-dir"])
+def test_a_configuration_given_replaces_the_demo(conf, no_config_anywhere,
+                                                 tmp_path, given):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "mine.conf").write_text("[greeting]\nname = Wilma\n")
+    path = mine / "mine.conf" if given == "--config-file" else mine
+    conf.clear()
+    config.parse_args(conf, [given, str(path)],
+                      fallback_config_files=config.demo_config_files())
+    assert conf.greeting.name == "Wilma"
+    assert conf.greeting.greeting == "Howdy"  # the default, not the demo's
+    assert conf.api.bind_host == "0.0.0.0"  # the default, not loopback
+
+
+def test_no_configuration_reads_the_demo_then_loopback(
+        conf, no_config_anywhere):
+    conf.clear()
+    config.parse_args(conf, [],
+                      fallback_config_files=config.demo_config_files())
+    assert conf.config_file == config.demo_config_files()
+    assert (conf.greeting.greeting, conf.api.bind_host) == \
+        ("Wilkommen", "127.0.0.1")
+
+
+def test_an_empty_config_dir_given_is_not_replaced_by_the_demo(
+        conf, no_config_anywhere, tmp_path):
+    conf.clear()
+    config.parse_args(conf, ["--config-dir", str(tmp_path)],
+                      fallback_config_files=config.demo_config_files())
+    assert conf.config_file == []
+    assert conf.greeting.greeting == "Howdy"
