@@ -14,6 +14,10 @@
 
     greeter-api --config-file /etc/greeter/greeter.conf
 
+With no configuration file given or found (greeter.conf in ~/.greeter/,
+~/, /etc/greeter/, /etc/), it serves the demo configuration carried in
+the package, on 127.0.0.1 only.
+
 A configuration that cannot work stops start-up with one line on stderr
 (one JSON object with ``use_json``) and exit status 1, before any worker
 starts. A config file that does not parse stops oslo.config before it
@@ -34,6 +38,7 @@ from oslo_log import log
 
 from greeter.common import config
 from greeter.common import exception
+from greeter.common import options
 from greeter.common import server
 
 # What start-up failures look like: each is a configuration problem.
@@ -78,7 +83,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else list(argv)
     conf = cfg.CONF
     try:
-        config.parse_args(conf, args)
+        config.parse_args(conf, args,
+                          fallback_config_files=config.demo_config_files())
+        if options.config_files(conf) == config.demo_config_files():
+            LOG.warning("No configuration file given or found: serving "
+                        "the demo configuration in %s, whose token is "
+                        "public. Use --config-file for your own.",
+                        config.DEMO_CONFIG_DIR)
         # With --debug, every effective option; secret ones show as ****.
         conf.log_opt_values(LOG, logging.DEBUG)
         app = config.load_paste_app(conf)

@@ -121,19 +121,44 @@ def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
         (KEYSTONE_GROUP, keystone_opts)]
 
 
+# The demo configuration the package carries, so that an installed
+# greeter-api runs without a checkout: copies of etc/greeter/'s
+# greeter.conf and api-paste.ini (a test keeps them identical), then
+# demo-loopback.conf, which keeps the demo off the network.
+DEMO_CONFIG_DIR = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "etc")
+DEMO_CONFIG_FILES = ("greeter.conf", "demo-loopback.conf")
+
+
+def demo_config_files() -> list[str]:
+    """The package's demo config files, in the order they are read."""
+    return [os.path.join(DEMO_CONFIG_DIR, name) for name in DEMO_CONFIG_FILES]
+
+
 def parse_args(conf: cfg.ConfigOpts, args: Sequence[str],
-               default_config_files: list[str] | None = None) -> None:
+               default_config_files: list[str] | None = None,
+               fallback_config_files: Sequence[str] = ()) -> None:
     """Register options, parse ``args`` and set up oslo.log.
 
     ``args`` are greeter's own (never a WSGI server's argv). Precedence:
     command line, then ``OS_<GROUP>__<OPTION>`` environment variables, then
-    config files.
+    config files. The files are those ``--config-file`` and
+    ``--config-dir`` name; without them, ``default_config_files`` or, when
+    that is None, those oslo.config finds (greeter.conf in ~/.greeter/,
+    ~/, /etc/greeter/, /etc/). When no file or directory is named or
+    found, ``fallback_config_files``.
     """
     register_opts(conf)
     logging.register_options(conf)
     try:
         conf(list(args), project=PROJECT,
              default_config_files=default_config_files)
+        if fallback_config_files and not (conf.config_file
+                                          or conf.config_dir):
+            # Parsed again rather than guessed from args: oslo.config
+            # alone knows what its command line and search found.
+            conf(list(args), project=PROJECT,
+                 default_config_files=list(fallback_config_files))
     except cfg.ConfigFileParseError as exc:
         raise exception.ConfigError(options.parse_failure(exc)) from None
     # Every value checked now, so a bad one is reported as such, whoever
