@@ -26,11 +26,11 @@ import requests
 from oslo_config import cfg
 
 from greeter.common import config
-from tests.conftest import ETC
-from tests.conftest import REPO
-from tests.conftest import SHIPPED_TOKEN
-from tests.functional.conftest import REQUEST_TIMEOUT
-from tests.functional.conftest import GreeterProcess
+from tests.fixtures.process import GreeterProcess
+from tests.fixtures.shipped import ETC
+from tests.fixtures.shipped import REPO
+from tests.fixtures.shipped import SHIPPED_TOKEN
+from tests.fixtures.waiting import REQUEST_TIMEOUT
 
 
 @pytest.mark.parametrize("name", ["greeter.conf", "api-paste.ini"])

@@ -30,11 +30,11 @@ import sys
 import pytest
 import requests
 
-from tests.conftest import REPO
-from tests.conftest import SHIPPED_TOKEN
-from tests.functional.conftest import REQUEST_TIMEOUT
-from tests.functional.conftest import listening_port
-from tests.functional.conftest import wait_for
+from tests.fixtures.process import listening_port
+from tests.fixtures.shipped import REPO
+from tests.fixtures.shipped import SHIPPED_TOKEN
+from tests.fixtures.waiting import REQUEST_TIMEOUT
+from tests.fixtures.waiting import wait_for
 
 PATCH = REPO / "doc" / "source" / "contributor" / "welcome-endpoint.patch"
 # Not copied: environments, caches and build output.
@@ -44,9 +44,9 @@ NOT_COPIED = shutil.ignore_patterns(
 # The tests the patch changes or makes necessary (the samples are
 # current, the OpenAPI description names every route).
 TESTS = [
-    "tests/unit/test_pipeline.py",
+    "tests/unit/api/v1/test_greetings.py",
     "tests/unit/test_policy.py",
-    "tests/unit/test_config.py",
+    "tests/unit/common/test_config.py",
     "tests/functional/test_openapi.py::test_description_names_every_route",
 ]
 

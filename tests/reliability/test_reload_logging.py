@@ -26,12 +26,11 @@ import time
 
 import pytest
 
-from tests.reliability.test_reload import NEW_BODY
-from tests.reliability.test_reload import OLD_BODY
-from tests.reliability.test_reload import Config
-from tests.reliability.test_reload import get
-from tests.reliability.test_reload import start_server  # noqa: F401
-from tests.reliability.test_reload import wait_for
+from tests.fixtures.process import NEW_BODY
+from tests.fixtures.process import OLD_BODY
+from tests.fixtures.process import Config
+from tests.fixtures.process import get
+from tests.fixtures.waiting import wait_for
 
 
 def _log_file_in_a_missing_directory(config: Config) -> str:

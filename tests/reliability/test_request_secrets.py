@@ -30,9 +30,9 @@ import socket
 
 import pytest
 
-from tests.functional.conftest import CONFIGURED_TOKENS
-from tests.functional.conftest import GreeterProcess
-from tests.functional.conftest import wait_for
+from tests.fixtures.process import CONFIGURED_TOKENS
+from tests.fixtures.process import GreeterProcess
+from tests.fixtures.waiting import wait_for
 
 TIMEOUT = 10
 CREDENTIAL_HEADERS = [b"X-Auth-Token", b"X-Service-Token",
