@@ -2,12 +2,12 @@
 #
 #   docker compose up                       (see docker-compose.yml)
 #   docker build -t greeter-api .
-#   docker build --build-arg BASE_IMAGE=greeter-base:bookworm .
+#   docker build --build-arg BASE_IMAGE=greeter-base:trixie .
 #
 # BASE_IMAGE: any Debian-based image with python3 (>= 3.10) and venv: the
-# public python slim image by default, or one built offline by
-# docker/build-base-image.sh where there is no registry.
-ARG BASE_IMAGE=python:3.11.11-slim-bookworm
+# public Python 3.13 slim image on Debian 13 (trixie) by default, or the
+# one docker/prepare-offline-images.sh builds where there is no registry.
+ARG BASE_IMAGE=python:3.13-slim-trixie
 
 FROM ${BASE_IMAGE} AS builder
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \

@@ -60,9 +60,7 @@ def ensure_base_image() -> None:
         return
     if run("docker", "image", "inspect", base, check=False).returncode == 0:
         return
-    bundle = os.environ.get("CA_BUNDLE", "")
-    run(str(REPO / "docker" / "build-base-image.sh"), base, bundle,
-        timeout=1200)
+    run(str(REPO / "docker" / "build-base-image.sh"), base, timeout=1200)
 
 
 def leftovers(project: str) -> dict[str, list[str]]:

@@ -14,7 +14,7 @@
 
 Run by `tox -e docker` (needs a Docker engine). BASE_IMAGE picks the
 Dockerfile's base; a local name that does not exist yet is built first by
-docker/build-base-image.sh (with CA_BUNDLE trusted, if given).
+docker/build-base-image.sh (trusting the host's CA bundle, or CA_BUNDLE).
 """
 
 from __future__ import annotations
