@@ -15,10 +15,14 @@
 Run by `tox -e docker` (needs a Docker engine). BASE_IMAGE picks the
 Dockerfile's base; a local name that does not exist yet is built first by
 docker/build-base-image.sh (with CA_BUNDLE trusted, if given).
+HAPROXY_IMAGE picks haproxy's image as BASE_IMAGE picks greeter's base:
+unset, the official image is pulled; a local name that does not exist yet
+is built from docker/haproxy/Dockerfile on BASE_IMAGE.
 """
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import secrets
@@ -78,6 +82,19 @@ def ensure_base_image() -> None:
         timeout=1200)
 
 
+def ensure_haproxy_image() -> None:
+    image = os.environ.get("HAPROXY_IMAGE")
+    if not image:
+        return  # compose pulls the official image
+    if run("docker", "image", "inspect", image, check=False).returncode == 0:
+        return
+    build_args = []
+    if os.environ.get("BASE_IMAGE"):
+        build_args = ["--build-arg", f"BASE_IMAGE={os.environ['BASE_IMAGE']}"]
+    run("docker", "build", *build_args, "-t", image,
+        str(REPO / "docker" / "haproxy"), timeout=1200)
+
+
 def leftovers(project: str) -> dict[str, list[str]]:
     """The containers, networks and volumes compose project ``project``
     still has (compose labels each with the project's name)."""
@@ -105,8 +122,9 @@ def free_port() -> int:
 class ComposeProject:
     """One `compose -p NAME` deployment of docker-compose.yml.
 
-    Docker publishes the container's port on a free loopback port of its
-    choosing (GREETER_PORT=0), read back with `compose port`. Compose
+    Docker publishes haproxy's ports, which greeter is reached through, on
+    free loopback ports of its choosing (GREETER_PORT=0 and
+    GREETER_HA_STATS_PORT=0), read back with `compose port`. Compose
     names the image after the project, so other builds of greeter-api on
     the same engine cannot swap it; an override file may replace the token
     secret.
@@ -116,7 +134,8 @@ class ComposeProject:
                  token_file=None) -> None:
         self.name = name
         self.url = ""
-        self.env = {**os.environ, "GREETER_PORT": "0", **(env or {})}
+        self.env = {**os.environ, "GREETER_PORT": "0",
+                    "GREETER_HA_STATS_PORT": "0", **(env or {})}
         self.command = [*compose_command(), "-p", name,
                         "-f", str(REPO / "docker-compose.yml")]
         if token_file is not None:
@@ -137,6 +156,20 @@ class ComposeProject:
 
     def logs(self) -> str:
         return self.compose("logs", "--no-color", "api").stdout
+
+    def status_inside(self, path: str) -> int:
+        """The status greeter itself answers ``path`` with, asked from
+        inside its container (no port of its own is published)."""
+        script = ("import sys, urllib.error, urllib.request\n"
+                  "request = urllib.request.Request(\n"
+                  "    'http://127.0.0.1:8004' + sys.argv[1],\n"
+                  "    headers={'X-Auth-Token': sys.argv[2]})\n"
+                  "try:\n"
+                  "    print(urllib.request.urlopen(request).status)\n"
+                  "except urllib.error.HTTPError as exc:\n"
+                  "    print(exc.code)\n")
+        return int(run("docker", "exec", self.container(), "python", "-c",
+                       script, path, SHIPPED_TOKEN).stdout)
 
     def wait_for_logs_count(self, text: str, count: int,
                             timeout: float = 60) -> None:
@@ -172,9 +205,18 @@ class ComposeProject:
                      interval=0.25)
         except AssertionError as exc:
             raise AssertionError(f"{exc}\n{self.logs()}") from None
-        address = self.compose("port", "api", "8004").stdout.strip()
+        address = self.compose("port", "haproxy", "8004").stdout.strip()
         self.url = f"http://{address}"
+        wait_for(self.answers_through_haproxy, HEALTHY_TIMEOUT,
+                 "haproxy to pass requests on", interval=0.25)
         return time.monotonic() - start
+
+    def answers_through_haproxy(self) -> bool:
+        try:
+            return requests.get(self.url + "/healthcheck",
+                                timeout=TIMEOUT).status_code == 200
+        except requests.RequestException:
+            return False
 
     def down(self) -> None:
         self.compose("down", "--volumes", "--remove-orphans", "--rmi",
@@ -264,19 +306,23 @@ def test_token_comes_from_the_secret_not_the_demo_config(custom_deployment):
 
 
 def test_healthcheck_and_drain(deployment):
+    """Drained, greeter answers 503 on /healthcheck and still serves the
+    API; haproxy then takes the one replica out until the drain ends."""
     assert requests.get(deployment.url + "/healthcheck",
                         timeout=TIMEOUT).status_code == 200
     container = deployment.container()
     run("docker", "exec", container, "touch", "/tmp/greeter-api.drain")
     try:
-        assert requests.get(deployment.url + "/healthcheck",
-                            timeout=TIMEOUT).status_code == 503
-        assert requests.get(deployment.url + "/greeting/hello", headers=AUTH,
-                            timeout=TIMEOUT).status_code == 200
+        assert deployment.status_inside("/healthcheck") == 503
+        assert deployment.status_inside("/greeting/hello") == 200
+        wait_for(lambda: requests.get(deployment.url + "/greeting/hello",
+                                      headers=AUTH, timeout=TIMEOUT
+                                      ).status_code == 503,
+                 30, "haproxy to take the drained replica out")
     finally:
         run("docker", "exec", container, "rm", "/tmp/greeter-api.drain")
-    assert requests.get(deployment.url + "/healthcheck",
-                        timeout=TIMEOUT).status_code == 200
+    wait_for(deployment.answers_through_haproxy, 30,
+             "haproxy to take the replica back")
 
 
 def test_runs_as_non_root(deployment):
@@ -317,66 +363,80 @@ def test_environment_overrides_name(custom_deployment):
     assert response.text == "Hello, Wilkommen, Bob !!\n"
 
 
+# Run inside greeter's container, where gunicorn listens: three requests,
+# each sent but for its last header; the rest once a line comes on stdin;
+# then each answer, on one line.
+IN_FLIGHT_CLIENTS = """
+import socket, sys
+socks = [socket.create_connection(("127.0.0.1", 8004), timeout=30)
+         for _ in range(3)]
+for sock in socks:
+    sock.sendall(b"GET /greeting/hello HTTP/1.1\\r\\nHost: x\\r\\n")
+print("sent", flush=True)
+sys.stdin.readline()
+for sock in socks:
+    sock.sendall(b"X-Auth-Token: %s\\r\\nConnection: close\\r\\n\\r\\n"
+                 % sys.argv[1].encode())
+for sock in socks:
+    answer = b""
+    while data := sock.recv(65536):
+        answer += data
+    print(repr(answer), flush=True)
+"""
+
+
 def test_stop_is_graceful_and_clean(deployment):
     """Runs last in this module: it stops the deployment.
 
-    Requests in flight when `compose stop` begins are answered: each
-    client has sent part of its request before the stop, and sends the
-    rest once gunicorn has the signal.
+    Requests in flight in greeter when `compose stop` begins are
+    answered: each client (inside the container, as haproxy only sends
+    whole requests) has sent part of its request before the stop, and
+    sends the rest once gunicorn has the signal. haproxy stops first, and
+    both exit cleanly.
     """
-    host, port = deployment.url.removeprefix("http://").rsplit(":", 1)
-    in_flight = []
-    for _ in range(3):
-        sock = socket.create_connection((host, int(port)), timeout=30)
-        sock.sendall(b"GET /greeting/hello HTTP/1.1\r\nHost: x\r\n")
-        in_flight.append(sock)
-    # A fully sent request shows the workers are serving; the partial ones
-    # above were accepted before it.
-    assert requests.get(deployment.url + "/greeting/hello", headers=AUTH,
-                        timeout=10).status_code == 200
-    marker = deployment.logs().count("Handling signal: term")
-
-    stop = {}
-
-    def stop_it() -> None:
-        start = time.monotonic()
-        stop["result"] = deployment.compose("stop",
-                                            timeout=GRACE_PERIOD + 60)
-        stop["took"] = time.monotonic() - start
-
-    stopper = threading.Thread(target=stop_it)
-    stopper.start()
+    container = deployment.container()
+    haproxy = deployment.compose("ps", "-q", "haproxy").stdout.strip()
+    clients = subprocess.Popen(
+        ["docker", "exec", "-i", container, "python", "-c",
+         IN_FLIGHT_CLIENTS, SHIPPED_TOKEN],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
+        assert clients.stdout.readline() == "sent\n"
+        # A fully sent request shows the workers are serving; the partial
+        # ones above were accepted before it.
+        assert requests.get(deployment.url + "/greeting/hello",
+                            headers=AUTH, timeout=10).status_code == 200
+        marker = deployment.logs().count("Handling signal: term")
+
+        stop = {}
+
+        def stop_it() -> None:
+            start = time.monotonic()
+            stop["result"] = deployment.compose("stop",
+                                                timeout=GRACE_PERIOD + 60)
+            stop["took"] = time.monotonic() - start
+
+        stopper = threading.Thread(target=stop_it)
+        stopper.start()
         # gunicorn has the signal (Docker sent SIGTERM): finish the
         # requests that were in flight.
         deployment.wait_for_logs_count("Handling signal: term", marker + 1)
-        answers = []
-        for sock in in_flight:
-            sock.sendall(TOKEN_LINE + b"Connection: close\r\n\r\n")
-        for sock in in_flight:
-            answers.append(read_all(sock))
+        clients.stdin.write("go\n")
+        clients.stdin.flush()
+        answers = [ast.literal_eval(clients.stdout.readline())
+                   for _ in range(3)]
     finally:
-        for sock in in_flight:
-            sock.close()
+        clients.kill()
+        clients.wait()
         stopper.join(GRACE_PERIOD + 90)
     for answer in answers:
         assert answer.startswith(b"HTTP/1.1 200 "), answer[:200]
         assert answer.endswith(b"Hello, Wilkommen, Phred !!\n")
     assert stop["took"] < GRACE_PERIOD
     assert deployment.inspect("{{.State.ExitCode}}") == "0"
+    assert run("docker", "inspect", "-f", "{{.State.ExitCode}}",
+               haproxy).stdout.strip() == "0"
     logs = deployment.logs()
     assert logs.count('"GET /greeting/hello" status: 200') >= 4
     # (the drain test's healthcheck 503s are expected)
     assert '"GET /greeting/hello" status: 5' not in logs
-
-
-TOKEN_LINE = f"X-Auth-Token: {SHIPPED_TOKEN}\r\n".encode()
-
-
-def read_all(sock: socket.socket) -> bytes:
-    received = b""
-    while True:
-        data = sock.recv(65536)
-        if not data:
-            return received
-        received += data
