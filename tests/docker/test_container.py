@@ -52,7 +52,7 @@ AUTH = {"X-Auth-Token": SHIPPED_TOKEN}
 def compose_command() -> list[str]:
     """Compose v2, `docker compose`: the only Compose that reads the file.
 
-    v1 (`docker-compose`) rejects its nested variable defaults and
+    v1 (`docker-compose`) rejects its optional env_file entry and
     ignores pull_policy: build.
     """
     v2 = subprocess.run(["docker", "compose", "version"],
