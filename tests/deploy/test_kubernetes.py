@@ -129,7 +129,23 @@ def test_one_port_everywhere():
     assert configmap_conf().getint("api", "bind_port") == port
     assert manifest("Service")["spec"]["ports"][0]["targetPort"] in (
         "http", port)
-    assert compose()["services"]["api"]["ports"][0].endswith(f":{port}")
+    # compose publishes haproxy's port only; haproxy passes requests on
+    # to the replicas' port.
+    assert compose()["services"]["haproxy"]["ports"][0].endswith(
+        f":{port}")
+    haproxy_cfg = (REPO / "docker" / "haproxy" / "haproxy.cfg").read_text()
+    assert f'-1:{port}" check\n' in haproxy_cfg
+
+
+def test_clients_reach_greeter_through_a_buffering_proxy_only():
+    """compose publishes haproxy alone, and the Service stays inside the
+    cluster, for an ingress controller to buffer requests in front."""
+    services = compose()["services"]
+    assert "ports" not in services["api"]
+    haproxy_cfg = (REPO / "docker" / "haproxy" / "haproxy.cfg").read_text()
+    assert "option http-buffer-request\n" in haproxy_cfg
+    assert "timeout http-request " in haproxy_cfg
+    assert manifest("Service")["spec"]["type"] == "ClusterIP"
 
 
 def test_grace_periods_outlast_graceful_timeout():

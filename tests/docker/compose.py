@@ -24,8 +24,11 @@ import sys
 import time
 
 import pytest
+import requests
 
 from tests.fixtures.shipped import REPO
+from tests.fixtures.shipped import SHIPPED_TOKEN
+from tests.fixtures.waiting import REQUEST_TIMEOUT as TIMEOUT
 from tests.fixtures.waiting import wait_for
 
 # Counted from `compose up` once the image is built, not from the build.
@@ -35,7 +38,7 @@ HEALTHY_TIMEOUT = 120
 def compose_command() -> list[str]:
     """Compose v2, `docker compose`: the only Compose that reads the file.
 
-    v1 (`docker-compose`) rejects its nested variable defaults and
+    v1 (`docker-compose`) rejects its optional env_file entry and
     ignores pull_policy: build.
     """
     v2 = subprocess.run(["docker", "compose", "version"],
@@ -61,6 +64,19 @@ def ensure_base_image() -> None:
     if run("docker", "image", "inspect", base, check=False).returncode == 0:
         return
     run(str(REPO / "docker" / "build-base-image.sh"), base, timeout=1200)
+
+
+def ensure_haproxy_image() -> None:
+    image = os.environ.get("HAPROXY_IMAGE")
+    if not image:
+        return  # compose pulls the official image
+    if run("docker", "image", "inspect", image, check=False).returncode == 0:
+        return
+    build_args = []
+    if os.environ.get("BASE_IMAGE"):
+        build_args = ["--build-arg", f"BASE_IMAGE={os.environ['BASE_IMAGE']}"]
+    run("docker", "build", *build_args, "-t", image,
+        str(REPO / "docker" / "haproxy"), timeout=1200)
 
 
 def leftovers(project: str) -> dict[str, list[str]]:
@@ -90,8 +106,9 @@ def free_port() -> int:
 class ComposeProject:
     """One `compose -p NAME` deployment of docker-compose.yml.
 
-    Docker publishes the container's port on a free loopback port of its
-    choosing (GREETER_PORT=0), read back with `compose port`. Compose
+    Docker publishes haproxy's ports, which greeter is reached through, on
+    free loopback ports of its choosing (GREETER_PORT=0 and
+    GREETER_HA_STATS_PORT=0), read back with `compose port`. Compose
     names the image after the project, so other builds of greeter-api on
     the same engine cannot swap it; an override file may replace the token
     secret.
@@ -101,7 +118,8 @@ class ComposeProject:
                  token_file=None) -> None:
         self.name = name
         self.url = ""
-        self.env = {**os.environ, "GREETER_PORT": "0", **(env or {})}
+        self.env = {**os.environ, "GREETER_PORT": "0",
+                    "GREETER_HA_STATS_PORT": "0", **(env or {})}
         self.command = [*compose_command(), "-p", name,
                         "-f", str(REPO / "docker-compose.yml")]
         if token_file is not None:
@@ -122,6 +140,20 @@ class ComposeProject:
 
     def logs(self) -> str:
         return self.compose("logs", "--no-color", "api").stdout
+
+    def status_inside(self, path: str) -> int:
+        """The status greeter itself answers ``path`` with, asked from
+        inside its container (no port of its own is published)."""
+        script = ("import sys, urllib.error, urllib.request\n"
+                  "request = urllib.request.Request(\n"
+                  "    'http://127.0.0.1:8004' + sys.argv[1],\n"
+                  "    headers={'X-Auth-Token': sys.argv[2]})\n"
+                  "try:\n"
+                  "    print(urllib.request.urlopen(request).status)\n"
+                  "except urllib.error.HTTPError as exc:\n"
+                  "    print(exc.code)\n")
+        return int(run("docker", "exec", self.container(), "python", "-c",
+                       script, path, SHIPPED_TOKEN).stdout)
 
     def wait_for_logs_count(self, text: str, count: int,
                             timeout: float = 60) -> None:
@@ -157,9 +189,19 @@ class ComposeProject:
                      interval=0.25)
         except AssertionError as exc:
             raise AssertionError(f"{exc}\n{self.logs()}") from None
-        address = self.compose("port", "api", "8004").stdout.strip()
+        address = self.compose("port", "haproxy", "8004").stdout.strip()
         self.url = f"http://{address}"
+        wait_for(self.answers_through_haproxy,
+                 "haproxy to pass requests on", HEALTHY_TIMEOUT,
+                 interval=0.25)
         return time.monotonic() - start
+
+    def answers_through_haproxy(self) -> bool:
+        try:
+            return requests.get(self.url + "/healthcheck",
+                                timeout=TIMEOUT).status_code == 200
+        except requests.RequestException:
+            return False
 
     def down(self) -> None:
         self.compose("down", "--volumes", "--remove-orphans", "--rmi",

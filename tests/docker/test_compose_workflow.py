@@ -61,7 +61,8 @@ class Checkout:
     def __init__(self, directory: pathlib.Path, name: str) -> None:
         self.directory = directory
         self.name = name
-        self.env = {**os.environ, "GREETER_PORT": "0"}
+        self.env = {**os.environ, "GREETER_PORT": "0",
+                    "GREETER_HA_STATS_PORT": "0"}
         self.url = ""
 
     def compose(self, *args: str, env: dict | None = None, **kwargs):
@@ -81,7 +82,7 @@ class Checkout:
 
         wait_for(healthy, "the container to be healthy", HEALTHY_TIMEOUT,
                  interval=0.25)
-        self.url = "http://" + self.compose("port", "api",
+        self.url = "http://" + self.compose("port", "haproxy",
                                             "8004").stdout.strip()
 
     def get(self, path: str) -> requests.Response:

@@ -15,14 +15,18 @@
 Run by `tox -e docker` (needs a Docker engine). BASE_IMAGE picks the
 Dockerfile's base; a local name that does not exist yet is built first by
 docker/build-base-image.sh (trusting the host's CA bundle, or CA_BUNDLE).
+HAPROXY_IMAGE picks haproxy's image as BASE_IMAGE picks greeter's base:
+unset, the official image is pulled; a local name that does not exist yet
+is built from docker/haproxy/Dockerfile on BASE_IMAGE.
 """
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import secrets
-import socket
+import subprocess
 import threading
 import time
 
@@ -35,6 +39,7 @@ from tests.docker.compose import http
 from tests.docker.compose import run
 from tests.fixtures.shipped import SHIPPED_TOKEN
 from tests.fixtures.waiting import REQUEST_TIMEOUT as TIMEOUT
+from tests.fixtures.waiting import wait_for
 
 pytestmark = pytest.mark.docker
 
@@ -119,19 +124,23 @@ def test_token_comes_from_the_secret_not_the_demo_config(custom_deployment):
 
 
 def test_healthcheck_and_drain(deployment):
+    """Drained, greeter answers 503 on /healthcheck and still serves the
+    API; haproxy then takes the one replica out until the drain ends."""
     assert requests.get(deployment.url + "/healthcheck",
                         timeout=TIMEOUT).status_code == 200
     container = deployment.container()
     run("docker", "exec", container, "touch", "/tmp/greeter-api.drain")
     try:
-        assert requests.get(deployment.url + "/healthcheck",
-                            timeout=TIMEOUT).status_code == 503
-        assert requests.get(deployment.url + "/greeting/hello", headers=AUTH,
-                            timeout=TIMEOUT).status_code == 200
+        assert deployment.status_inside("/healthcheck") == 503
+        assert deployment.status_inside("/greeting/hello") == 200
+        wait_for(lambda: requests.get(deployment.url + "/greeting/hello",
+                                      headers=AUTH, timeout=TIMEOUT
+                                      ).status_code == 503,
+                 "haproxy to take the drained replica out", 30)
     finally:
         run("docker", "exec", container, "rm", "/tmp/greeter-api.drain")
-    assert requests.get(deployment.url + "/healthcheck",
-                        timeout=TIMEOUT).status_code == 200
+    wait_for(deployment.answers_through_haproxy,
+             "haproxy to take the replica back", 30)
 
 
 def test_runs_as_non_root(deployment):
@@ -172,66 +181,80 @@ def test_environment_overrides_name(custom_deployment):
     assert response.text == "Hello, Wilkommen, Bob !!\n"
 
 
+# Run inside greeter's container, where gunicorn listens: three requests,
+# each sent but for its last header; the rest once a line comes on stdin;
+# then each answer, on one line.
+IN_FLIGHT_CLIENTS = """
+import socket, sys
+socks = [socket.create_connection(("127.0.0.1", 8004), timeout=30)
+         for _ in range(3)]
+for sock in socks:
+    sock.sendall(b"GET /greeting/hello HTTP/1.1\\r\\nHost: x\\r\\n")
+print("sent", flush=True)
+sys.stdin.readline()
+for sock in socks:
+    sock.sendall(b"X-Auth-Token: %s\\r\\nConnection: close\\r\\n\\r\\n"
+                 % sys.argv[1].encode())
+for sock in socks:
+    answer = b""
+    while data := sock.recv(65536):
+        answer += data
+    print(repr(answer), flush=True)
+"""
+
+
 def test_stop_is_graceful_and_clean(deployment):
     """Runs last in this module: it stops the deployment.
 
-    Requests in flight when `compose stop` begins are answered: each
-    client has sent part of its request before the stop, and sends the
-    rest once gunicorn has the signal.
+    Requests in flight in greeter when `compose stop` begins are
+    answered: each client (inside the container, as haproxy only sends
+    whole requests) has sent part of its request before the stop, and
+    sends the rest once gunicorn has the signal. haproxy stops first, and
+    both exit cleanly.
     """
-    host, port = deployment.url.removeprefix("http://").rsplit(":", 1)
-    in_flight = []
-    for _ in range(3):
-        sock = socket.create_connection((host, int(port)), timeout=30)
-        sock.sendall(b"GET /greeting/hello HTTP/1.1\r\nHost: x\r\n")
-        in_flight.append(sock)
-    # A fully sent request shows the workers are serving; the partial ones
-    # above were accepted before it.
-    assert requests.get(deployment.url + "/greeting/hello", headers=AUTH,
-                        timeout=10).status_code == 200
-    marker = deployment.logs().count("Handling signal: term")
-
-    stop = {}
-
-    def stop_it() -> None:
-        start = time.monotonic()
-        stop["result"] = deployment.compose("stop",
-                                            timeout=GRACE_PERIOD + 60)
-        stop["took"] = time.monotonic() - start
-
-    stopper = threading.Thread(target=stop_it)
-    stopper.start()
+    container = deployment.container()
+    haproxy = deployment.compose("ps", "-q", "haproxy").stdout.strip()
+    clients = subprocess.Popen(
+        ["docker", "exec", "-i", container, "python", "-c",
+         IN_FLIGHT_CLIENTS, SHIPPED_TOKEN],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
+        assert clients.stdout.readline() == "sent\n"
+        # A fully sent request shows the workers are serving; the partial
+        # ones above were accepted before it.
+        assert requests.get(deployment.url + "/greeting/hello",
+                            headers=AUTH, timeout=10).status_code == 200
+        marker = deployment.logs().count("Handling signal: term")
+
+        stop = {}
+
+        def stop_it() -> None:
+            start = time.monotonic()
+            stop["result"] = deployment.compose("stop",
+                                                timeout=GRACE_PERIOD + 60)
+            stop["took"] = time.monotonic() - start
+
+        stopper = threading.Thread(target=stop_it)
+        stopper.start()
         # gunicorn has the signal (Docker sent SIGTERM): finish the
         # requests that were in flight.
         deployment.wait_for_logs_count("Handling signal: term", marker + 1)
-        answers = []
-        for sock in in_flight:
-            sock.sendall(TOKEN_LINE + b"Connection: close\r\n\r\n")
-        for sock in in_flight:
-            answers.append(read_all(sock))
+        clients.stdin.write("go\n")
+        clients.stdin.flush()
+        answers = [ast.literal_eval(clients.stdout.readline())
+                   for _ in range(3)]
     finally:
-        for sock in in_flight:
-            sock.close()
+        clients.kill()
+        clients.wait()
         stopper.join(GRACE_PERIOD + 90)
     for answer in answers:
         assert answer.startswith(b"HTTP/1.1 200 "), answer[:200]
         assert answer.endswith(b"Hello, Wilkommen, Phred !!\n")
     assert stop["took"] < GRACE_PERIOD
     assert deployment.inspect("{{.State.ExitCode}}") == "0"
+    assert run("docker", "inspect", "-f", "{{.State.ExitCode}}",
+               haproxy).stdout.strip() == "0"
     logs = deployment.logs()
     assert logs.count('"GET /greeting/hello" status: 200') >= 4
     # (the drain test's healthcheck 503s are expected)
     assert '"GET /greeting/hello" status: 5' not in logs
-
-
-TOKEN_LINE = f"X-Auth-Token: {SHIPPED_TOKEN}\r\n".encode()
-
-
-def read_all(sock: socket.socket) -> bytes:
-    received = b""
-    while True:
-        data = sock.recv(65536)
-        if not data:
-            return received
-        received += data

@@ -27,7 +27,7 @@ import subprocess
 
 import pytest
 
-from tests.conftest import REPO
+from tests.fixtures.shipped import REPO
 
 pytestmark = pytest.mark.docker
 

@@ -72,7 +72,8 @@ class ReloadableProject:
         # configuration must be.
         for path in [self.etc, *self.etc.iterdir(), self.token_file]:
             path.chmod(0o755 if path.is_dir() else 0o644)
-        self.env = {**os.environ, "GREETER_PORT": "0"}
+        self.env = {**os.environ, "GREETER_PORT": "0",
+                    "GREETER_HA_STATS_PORT": "0"}
         self.command = [*compose_command(), "-p", name,
                         "-f", str(REPO / "docker-compose.yml"),
                         "-f", str(override)]
@@ -91,7 +92,7 @@ class ReloadableProject:
         wait_for(lambda: self.inspect("{{.State.Health.Status}}")
                  == "healthy", "the container to be healthy",
                  timeout=HEALTHY_TIMEOUT)
-        address = self.compose("port", "api", "8004").stdout.strip()
+        address = self.compose("port", "haproxy", "8004").stdout.strip()
         self.url = f"http://{address}"
 
     def down(self) -> None:
