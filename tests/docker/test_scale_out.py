@@ -10,16 +10,16 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""Three replicas behind haproxy (compose's `ha` profile), under load.
+"""Three replicas behind haproxy, under load.
 
-`docker compose --env-file docker/ha.env up --scale api=3`, for real:
+`docker compose up --scale api=3`, for real:
 requests spread over every replica, each replica logs the real client,
 haproxy's server api-N is compose's replica N (the one `exec --index N`
 drains), a rolling restart (drain, wait until haproxy takes the replica
 out, SIGTERM, start, wait until it is back) loses no request, a replica
 killed with SIGKILL under load costs no request either (haproxy sends
 the GETs in flight on it to the others) nor delays one beyond 5 s, and
-`down` with the same env file leaves nothing behind.
+`down` leaves nothing behind.
 
 Everything listens on loopback, and every wait has a deadline.
 """
@@ -32,24 +32,21 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable
 
 import pytest
 import requests
 
 from tests.docker.compose import compose_command
-from tests.docker.compose import ensure_base_image
-from tests.docker.compose import ensure_haproxy_image
 from tests.docker.compose import free_port
 from tests.docker.compose import leftovers
 from tests.docker.compose import run
 from tests.fixtures.shipped import REPO
 from tests.fixtures.shipped import SHIPPED_TOKEN
+from tests.fixtures.waiting import wait_for
 
 pytestmark = pytest.mark.docker
 
 REPLICAS = 3
-HA_ENV_FILE = "docker/ha.env"
 WAIT_TIMEOUT = 120  # seconds, for any one state change
 STOP_TIMEOUT = 40  # stop_grace_period in docker-compose.yml
 CLIENTS = 4  # concurrent clients of the steady load
@@ -60,19 +57,15 @@ KILL_LATENCY_LIMIT = 5.0
 AUTH = {"X-Auth-Token": SHIPPED_TOKEN}
 
 
-def wait_until(condition: Callable[[], bool], what: str,
-               timeout: float = WAIT_TIMEOUT) -> float:
-    """Poll until ``condition()`` holds; return the seconds it took."""
+def wait_until(condition, what: str) -> float:
+    """Wait for ``condition`` (see wait_for); return the seconds it took."""
     start = time.monotonic()
-    while not condition():
-        if time.monotonic() - start > timeout:
-            raise AssertionError(f"timed out after {timeout}s: {what}")
-        time.sleep(0.2)
+    wait_for(condition, what, WAIT_TIMEOUT, interval=0.2)
     return time.monotonic() - start
 
 
 class HAProject:
-    """One `compose -p NAME --env-file docker/ha.env` deployment."""
+    """One `compose -p NAME up --scale api=3` deployment."""
 
     def __init__(self, name: str) -> None:
         port, stats_port = free_port(), free_port()
@@ -82,8 +75,7 @@ class HAProject:
         self.env = {**os.environ, "GREETER_PORT": str(port),
                     "GREETER_HA_STATS_PORT": str(stats_port)}
         self.name = name
-        self.command = [*compose_command(), "-p", name,
-                        "--env-file", HA_ENV_FILE]
+        self.command = [*compose_command(), "-p", name]
 
     def compose(self, *args: str, **kwargs):
         return run(*self.command, *args, cwd=REPO, env=self.env, **kwargs)
@@ -228,8 +220,6 @@ class SteadyLoad:
 
 @pytest.fixture(scope="module")
 def ha():
-    ensure_base_image()
-    ensure_haproxy_image()
     project = HAProject(f"greeter-ha-test-{os.getpid()}")
     try:
         seconds = project.up()
@@ -375,7 +365,7 @@ def test_replica_killed_under_load_costs_no_request(ha):
           f"{time.monotonic() - start:.1f}s")
 
 
-def test_down_with_the_env_file_leaves_nothing_behind(ha):
+def test_down_leaves_nothing_behind(ha):
     """Runs last in this module: the teardown the guide gives."""
     ha.compose("down", timeout=120)
     assert leftovers(ha.name) == {
