@@ -10,7 +10,7 @@
 #    missing), trusting CA_BUNDLE: by default the host's own bundle, for
 #    downloads through a TLS-intercepting proxy;
 # 2. greeter-haproxy:trixie, haproxy from Debian's packages on that base
-#    (docker/haproxy/Dockerfile), for the `ha` profile;
+#    (docker/haproxy/Dockerfile), which fronts every deployment;
 # 3. .env beside docker-compose.yml, which Compose reads by itself:
 #    BASE_IMAGE and HAPROXY_IMAGE name the two images (other lines of an
 #    existing .env are kept);
@@ -18,9 +18,8 @@
 #    (docker/keystone/Dockerfile), built on the base by `docker compose
 #    build`, so that `up` finds them in Docker's build cache.
 #
-# Then plain `docker compose up` works unchanged. `--env-file` replaces
-# .env, so the `ha` profile names both files:
-#   docker compose --env-file .env --env-file docker/ha.env up --scale api=3
+# Then `docker compose up`, with or without --scale api=3 or
+# --profile keystone, works unchanged.
 set -euo pipefail
 
 base_image=greeter-base:trixie
@@ -75,5 +74,5 @@ cat <<EOF
 $me: ready. $env_file names $base_image and $haproxy_image:
     docker compose up
     docker compose --profile keystone up
-    docker compose --env-file .env --env-file docker/ha.env up --scale api=3
+    docker compose up --scale api=3
 EOF

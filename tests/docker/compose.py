@@ -110,23 +110,23 @@ class ComposeProject:
     free loopback ports of its choosing (GREETER_PORT=0 and
     GREETER_HA_STATS_PORT=0), read back with `compose port`. Compose
     names the image after the project, so other builds of greeter-api on
-    the same engine cannot swap it; an override file may replace the token
-    secret.
+    the same engine cannot swap it. ``override``, a compose file's text,
+    is added after the shipped one (another token secret, a mounted
+    configuration).
     """
 
     def __init__(self, name: str, workdir, env: dict | None = None,
-                 token_file=None) -> None:
+                 override: str | None = None) -> None:
         self.name = name
         self.url = ""
         self.env = {**os.environ, "GREETER_PORT": "0",
                     "GREETER_HA_STATS_PORT": "0", **(env or {})}
         self.command = [*compose_command(), "-p", name,
                         "-f", str(REPO / "docker-compose.yml")]
-        if token_file is not None:
-            override = workdir / f"{name}.override.yml"
-            override.write_text(f"secrets:\n  api_token:\n"
-                                f"    file: {token_file}\n")
-            self.command += ["-f", str(override)]
+        if override is not None:
+            override_file = workdir / f"{name}.override.yml"
+            override_file.write_text(override)
+            self.command += ["-f", str(override_file)]
 
     def compose(self, *args: str, **kwargs) -> subprocess.CompletedProcess:
         return run(*self.command, *args, cwd=REPO, env=self.env, **kwargs)

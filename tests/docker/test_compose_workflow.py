@@ -30,7 +30,6 @@ import requests
 
 from tests.docker.compose import HEALTHY_TIMEOUT
 from tests.docker.compose import compose_command
-from tests.docker.compose import ensure_base_image
 from tests.docker.compose import leftovers
 from tests.docker.compose import run
 from tests.fixtures.shipped import REPO
@@ -84,6 +83,14 @@ class Checkout:
                  interval=0.25)
         self.url = "http://" + self.compose("port", "haproxy",
                                             "8004").stdout.strip()
+        wait_for(self.answers, "haproxy to pass requests on",
+                 HEALTHY_TIMEOUT, interval=0.25)
+
+    def answers(self) -> bool:
+        try:
+            return self.get("/healthcheck").status_code == 200
+        except requests.RequestException:
+            return False
 
     def get(self, path: str) -> requests.Response:
         return requests.get(self.url + path, headers=AUTH, timeout=10)
@@ -100,7 +107,6 @@ class Checkout:
 
 @pytest.fixture(scope="module")
 def checkout(tmp_path_factory):
-    ensure_base_image()
     directory = tmp_path_factory.mktemp("checkout")
     copy_checkout(directory)
     project = Checkout(directory, f"greeter-workflow-{os.getpid()}")

@@ -34,7 +34,6 @@ import pytest
 import requests
 
 from tests.docker.compose import ComposeProject
-from tests.docker.compose import ensure_base_image
 from tests.docker.compose import http
 from tests.docker.compose import run
 from tests.fixtures.shipped import SHIPPED_TOKEN
@@ -49,7 +48,6 @@ AUTH = {"X-Auth-Token": SHIPPED_TOKEN}
 
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory):
-    ensure_base_image()
     project = ComposeProject(f"greeter-test-{os.getpid()}",
                              tmp_path_factory.mktemp("compose"))
     try:
@@ -64,14 +62,15 @@ def deployment(tmp_path_factory):
 def custom_deployment(tmp_path_factory):
     """A second deployment: its own token in the secret, a name from the
     environment."""
-    ensure_base_image()
     workdir = tmp_path_factory.mktemp("compose-custom")
     token = "secret-" + secrets.token_hex(16)
     token_file = workdir / "api_token"
     token_file.write_text(token + "\n")
     token_file.chmod(0o644)  # the container's non-root user reads it
-    project = ComposeProject(f"greeter-test-custom-{os.getpid()}", workdir,
-                             {"OS_GREETING__NAME": "Bob"}, token_file)
+    project = ComposeProject(
+        f"greeter-test-custom-{os.getpid()}", workdir,
+        {"OS_GREETING__NAME": "Bob"},
+        f"secrets:\n  api_token:\n    file: {token_file}\n")
     project.token = token
     try:
         project.up()

@@ -25,18 +25,17 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-import time
 
 import pytest
 import requests
 
 from tests.docker.compose import ComposeProject
-from tests.docker.compose import ensure_base_image
 from tests.docker.compose import free_port
 from tests.docker.compose import http
 from tests.docker.compose import leftovers
 from tests.docker.compose import run
 from tests.fixtures.shipped import REPO
+from tests.fixtures.waiting import wait_for
 
 pytestmark = pytest.mark.docker
 
@@ -68,11 +67,14 @@ class KeystoneProfile(ComposeProject):
                    container).stdout.strip()
 
     def wait_healthy(self, *services: str) -> None:
-        deadline = time.monotonic() + HEALTHY_TIMEOUT
-        while not all(self.health(s) == "healthy" for s in services):
-            if time.monotonic() > deadline:
-                raise AssertionError(self.compose("logs").stdout[-5000:])
-            time.sleep(1)
+        try:
+            wait_for(lambda: all(self.health(service) == "healthy"
+                                 for service in services),
+                     f"{', '.join(services)} to be healthy",
+                     HEALTHY_TIMEOUT, interval=1)
+        except AssertionError as exc:
+            raise AssertionError(
+                f"{exc}\n{self.compose('logs').stdout[-5000:]}") from None
 
     def openstack_token(self) -> str:
         """`openstack token issue`, as the authentication guide shows."""
@@ -89,7 +91,6 @@ class KeystoneProfile(ComposeProject):
 
 @pytest.fixture(scope="module")
 def profile(tmp_path_factory):
-    ensure_base_image()
     project = KeystoneProfile(f"greeter-keystone-test-{os.getpid()}",
                               tmp_path_factory.mktemp("keystone-profile"))
     try:

@@ -27,20 +27,16 @@ import time
 import pytest
 import requests
 
-from tests.docker.compose import compose_command
-from tests.docker.compose import ensure_base_image
-from tests.docker.compose import run
+from tests.docker.compose import ComposeProject
 from tests.fixtures.load import Load as Clients
 from tests.fixtures.process import CONFIGURED_TOKENS
 from tests.fixtures.process import NEW_BODY
 from tests.fixtures.process import OLD_BODY
 from tests.fixtures.shipped import ETC
-from tests.fixtures.shipped import REPO
 from tests.fixtures.waiting import wait_for
 
 pytestmark = pytest.mark.docker
 
-HEALTHY_TIMEOUT = 120
 TOKEN_A = "docker-reload-token-alpha"  # nosec B105
 TOKEN_B = "docker-reload-token-bravo"  # nosec B105
 CONFIGURED_TOKENS.update({TOKEN_A, TOKEN_B})
@@ -55,49 +51,20 @@ secrets:
 """
 
 
-class ReloadableProject:
-    """`compose -p NAME` of the shipped compose file, plus the test's
-    config and token file; Docker picks the host port (GREETER_PORT=0)."""
+class ReloadableProject(ComposeProject):
+    """The shipped compose file, plus the test's config and token file."""
 
     def __init__(self, name: str, directory) -> None:
-        self.url = ""
         self.etc = directory / "etc"
         shutil.copytree(ETC, self.etc)
         self.token_file = directory / "api_token"
         self.tokens(TOKEN_A)
-        override = directory / "compose.override.yml"
-        override.write_text(OVERRIDE.format(etc=self.etc,
-                                            token_file=self.token_file))
         # Readable by the container's user (uid 42424), as a mounted
         # configuration must be.
         for path in [self.etc, *self.etc.iterdir(), self.token_file]:
             path.chmod(0o755 if path.is_dir() else 0o644)
-        self.env = {**os.environ, "GREETER_PORT": "0",
-                    "GREETER_HA_STATS_PORT": "0"}
-        self.command = [*compose_command(), "-p", name,
-                        "-f", str(REPO / "docker-compose.yml"),
-                        "-f", str(override)]
-
-    def compose(self, *args: str, **kwargs):
-        return run(*self.command, *args, cwd=REPO, env=self.env, **kwargs)
-
-    def inspect(self, template: str) -> str:
-        container = self.compose("ps", "-q", "api").stdout.strip()
-        return run("docker", "inspect", "-f", template,
-                   container).stdout.strip()
-
-    def up(self) -> None:
-        self.compose("build", timeout=1800)
-        self.compose("up", "-d")
-        wait_for(lambda: self.inspect("{{.State.Health.Status}}")
-                 == "healthy", "the container to be healthy",
-                 timeout=HEALTHY_TIMEOUT)
-        address = self.compose("port", "haproxy", "8004").stdout.strip()
-        self.url = f"http://{address}"
-
-    def down(self) -> None:
-        self.compose("down", "--volumes", "--remove-orphans", "--rmi",
-                     "local", check=False)
+        super().__init__(name, directory, override=OVERRIDE.format(
+            etc=self.etc, token_file=self.token_file))
 
     def tokens(self, *tokens: str) -> None:
         # Rewritten in place: the secret is a bind mount of this file.
@@ -111,9 +78,6 @@ class ReloadableProject:
     def hup(self) -> None:
         self.compose("kill", "-s", "HUP", "api")
 
-    def logs(self) -> str:
-        return self.compose("logs", "--no-color", "api").stdout
-
 
 def hello(project, token: str) -> requests.Response:
     return requests.get(project.url + "/greeting/hello", timeout=10,
@@ -122,7 +86,6 @@ def hello(project, token: str) -> requests.Response:
 
 @pytest.fixture
 def project(tmp_path):
-    ensure_base_image()
     deployment = ReloadableProject(f"greeter-reload-{os.getpid()}",
                                    tmp_path)
     try:

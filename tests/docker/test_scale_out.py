@@ -10,227 +10,49 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""Three replicas behind haproxy (compose's `ha` profile), under load.
+"""Three replicas behind haproxy, under load.
 
-`docker compose --env-file docker/ha.env up --scale api=3`, for real:
+`docker compose up --scale api=3`, for real:
 requests spread over every replica, each replica logs the real client,
 haproxy's server api-N is compose's replica N (the one `exec --index N`
 drains), a rolling restart (drain, wait until haproxy takes the replica
 out, SIGTERM, start, wait until it is back) loses no request, a replica
 killed with SIGKILL under load costs no request either (haproxy sends
 the GETs in flight on it to the others) nor delays one beyond 5 s, and
-`down` with the same env file leaves nothing behind.
+`down` leaves nothing behind.
 
 Everything listens on loopback, and every wait has a deadline.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import os
-import re
-import threading
 import time
-from collections.abc import Callable
 
 import pytest
 import requests
 
-from tests.docker.compose import compose_command
-from tests.docker.compose import ensure_base_image
-from tests.docker.compose import ensure_haproxy_image
-from tests.docker.compose import free_port
 from tests.docker.compose import leftovers
 from tests.docker.compose import run
-from tests.fixtures.shipped import REPO
-from tests.fixtures.shipped import SHIPPED_TOKEN
+from tests.docker.replicas import AUTH
+from tests.docker.replicas import REPLICAS
+from tests.docker.replicas import HAProject
+from tests.docker.replicas import SteadyLoad
+from tests.docker.replicas import wait_until
 
 pytestmark = pytest.mark.docker
 
-REPLICAS = 3
-HA_ENV_FILE = "docker/ha.env"
-WAIT_TIMEOUT = 120  # seconds, for any one state change
 STOP_TIMEOUT = 40  # stop_grace_period in docker-compose.yml
-CLIENTS = 4  # concurrent clients of the steady load
 KILL_CLIENTS = 8  # concurrent clients while a replica is killed
 # The longest a GET may take while a replica dies under it: haproxy's
 # `timeout server` (3 s), then the retry on another replica.
 KILL_LATENCY_LIMIT = 5.0
-AUTH = {"X-Auth-Token": SHIPPED_TOKEN}
-
-
-def wait_until(condition: Callable[[], bool], what: str,
-               timeout: float = WAIT_TIMEOUT) -> float:
-    """Poll until ``condition()`` holds; return the seconds it took."""
-    start = time.monotonic()
-    while not condition():
-        if time.monotonic() - start > timeout:
-            raise AssertionError(f"timed out after {timeout}s: {what}")
-        time.sleep(0.2)
-    return time.monotonic() - start
-
-
-class HAProject:
-    """One `compose -p NAME --env-file docker/ha.env` deployment."""
-
-    def __init__(self, name: str) -> None:
-        port, stats_port = free_port(), free_port()
-        self.url = f"http://127.0.0.1:{port}"
-        self.stats_page = f"http://127.0.0.1:{stats_port}/stats"
-        self.stats_url = self.stats_page + ";csv"
-        self.env = {**os.environ, "GREETER_PORT": str(port),
-                    "GREETER_HA_STATS_PORT": str(stats_port)}
-        self.name = name
-        self.command = [*compose_command(), "-p", name,
-                        "--env-file", HA_ENV_FILE]
-
-    def compose(self, *args: str, **kwargs):
-        return run(*self.command, *args, cwd=REPO, env=self.env, **kwargs)
-
-    def replicas(self) -> list[str]:
-        """The api containers' names, in replica order."""
-        names = self.compose("ps", "-a", "--format", "{{.Name}}",
-                             "api").stdout.split()
-        return sorted(names, key=lambda name: int(name.rsplit("-", 1)[1]))
-
-    @staticmethod
-    def inspect(container: str, template: str) -> str:
-        return run("docker", "inspect", "-f", template,
-                   container).stdout.strip()
-
-    def address(self, container: str) -> str:
-        return self.inspect(
-            container, "{{range .NetworkSettings.Networks}}"
-            "{{.IPAddress}}{{end}}")
-
-    def healthy(self, container: str) -> bool:
-        return self.inspect(container, "{{.State.Health.Status}}") == \
-            "healthy"
-
-    def servers(self) -> dict[str, tuple[str, str]]:
-        """haproxy's view: server name -> (status, address), the status
-        UP, DOWN, MAINT..., the address empty while it has none."""
-        try:
-            text = requests.get(self.stats_url, timeout=5).text
-        except requests.RequestException:
-            return {}
-        return {row["svname"]: (row["status"],
-                                row["addr"].rsplit(":", 1)[0])
-                for row in csv.DictReader(io.StringIO(text.lstrip("# ")))
-                if row["pxname"] == "api"
-                and row["svname"] not in ("FRONTEND", "BACKEND")}
-
-    def servers_on_the_page(self) -> list[str]:
-        """The api servers the HTML stats page lists, as an operator
-        opening /stats sees them."""
-        html = requests.get(self.stats_page, timeout=5).text
-        return sorted(set(re.findall(r'<a name="api/(api-[0-9]+)">', html)))
-
-    @staticmethod
-    def server(container: str) -> str:
-        """haproxy's name for a replica: api-N for <project>-api-N."""
-        return "api-" + container.rsplit("-", 1)[1]
-
-    def status(self, container: str) -> str:
-        return self.servers().get(self.server(container), ("absent", ""))[0]
-
-    def in_rotation(self, container: str) -> bool:
-        return self.status(container) == "UP"
-
-    def out_of_rotation(self, container: str) -> bool:
-        """haproxy sends the replica nothing: DOWN, or MAINT once gone.
-
-        ("UP 1/2", one failed check of two, still takes traffic.)
-        """
-        return self.status(container).startswith(("DOWN", "MAINT"))
-
-    def all_in_rotation(self) -> bool:
-        return len(self.replicas()) == REPLICAS and all(
-            self.healthy(name) and self.in_rotation(name)
-            for name in self.replicas())
-
-    def logs(self, container: str) -> str:
-        return run("docker", "logs", container).stdout
-
-    def up(self) -> float:
-        start = time.monotonic()
-        self.compose("up", "-d", "--build", "--scale", f"api={REPLICAS}",
-                     timeout=1200)
-        wait_until(self.all_in_rotation,
-                   f"{REPLICAS} healthy replicas, UP in haproxy")
-        return time.monotonic() - start
-
-    def down(self) -> None:
-        self.compose("down", "--volumes", "--remove-orphans", "--rmi",
-                     "local", check=False)
-
-
-class SteadyLoad:
-    """``clients`` threads sending GET /greeting/hello until stopped.
-
-    Each client keeps its connection to haproxy alive and pauses briefly
-    between requests, so the load is steady without filling the machine.
-    A failure is anything but a 200: another status, a connection error or
-    no answer within 10 s. The slowest answer's time is kept.
-    """
-
-    def __init__(self, url: str, clients: int = CLIENTS,
-                 pause: float = 0.01) -> None:
-        self.url = url + "/greeting/hello"
-        self.pause = pause
-        self.sent = 0
-        self.slowest = 0.0
-        self.failures: list[str] = []
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._threads = [threading.Thread(target=self._client, daemon=True)
-                         for _ in range(clients)]
-
-    def _client(self) -> None:
-        with requests.Session() as session:
-            while not self._stop.is_set():
-                start = time.monotonic()
-                try:
-                    response = session.get(self.url, headers=AUTH,
-                                           timeout=10)
-                    failure = None if response.status_code == 200 else \
-                        f"{response.status_code} {response.text[:200]!r}"
-                except requests.RequestException as exc:
-                    failure = f"{type(exc).__name__}: {exc}"
-                took = time.monotonic() - start
-                with self._lock:
-                    self.sent += 1
-                    self.slowest = max(self.slowest, took)
-                    if failure:
-                        self.failures.append(failure)
-                time.sleep(self.pause)
-
-    def __enter__(self) -> SteadyLoad:
-        for thread in self._threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self._stop.set()
-        for thread in self._threads:
-            thread.join(timeout=30)
-
-    def counts(self) -> tuple[int, int]:
-        with self._lock:
-            return self.sent, len(self.failures)
-
-    def answered(self) -> int:
-        """Requests answered 200 so far."""
-        sent, failed = self.counts()
-        return sent - failed
 
 
 @pytest.fixture(scope="module")
-def ha():
-    ensure_base_image()
-    ensure_haproxy_image()
-    project = HAProject(f"greeter-ha-test-{os.getpid()}")
+def ha(tmp_path_factory):
+    project = HAProject(f"greeter-ha-test-{os.getpid()}",
+                        tmp_path_factory.mktemp("ha"))
     try:
         seconds = project.up()
         print(f"\nha: compose up, {REPLICAS} replicas UP in haproxy in "
@@ -252,15 +74,16 @@ def test_requests_reach_every_replica_which_logs_the_real_client(ha):
     # haproxy sees the client arrive from the network's gateway (Docker's
     # port publishing); greeter must log that address, not haproxy's own
     # nor the one the client claimed.
-    network = ha.inspect(ha.replicas()[0], "{{range $name, $_ := "
-                         ".NetworkSettings.Networks}}{{$name}}{{end}}")
+    network = ha.inspect_replica(
+        ha.replicas()[0],
+        "{{range $name, $_ := .NetworkSettings.Networks}}{{$name}}{{end}}")
     gateway = run("docker", "network", "inspect", "-f",
                   "{{range .IPAM.Config}}{{.Gateway}}{{end}}",
                   network).stdout.strip()
     haproxy = ha.compose("ps", "-q", "haproxy").stdout.strip()
     served = {}
     for replica in ha.replicas():
-        lines = [line for line in ha.logs(replica).splitlines()
+        lines = [line for line in ha.replica_logs(replica).splitlines()
                  if any(rid in line for rid in request_ids)]
         served[replica] = len(lines)
         for line in lines:
@@ -311,7 +134,7 @@ def test_rolling_restart_under_load_loses_no_request(ha):
             run("docker", "stop", "--time", str(STOP_TIMEOUT), replica,
                 timeout=STOP_TIMEOUT + 30)
             stopped = time.monotonic() - start
-            assert ha.inspect(replica, "{{.State.ExitCode}}") == "0"
+            assert ha.inspect_replica(replica, "{{.State.ExitCode}}") == "0"
             run("docker", "start", replica)
             back = wait_until(
                 lambda r=replica: ha.healthy(r) and ha.in_rotation(r),
@@ -365,7 +188,7 @@ def test_replica_killed_under_load_costs_no_request(ha):
           f"failed, the slowest answered in {load.slowest:.2f}s")
     assert failed == 0, load.failures[:10]
     assert load.slowest < KILL_LATENCY_LIMIT
-    assert ha.inspect(victim, "{{.State.ExitCode}}") == "137"
+    assert ha.inspect_replica(victim, "{{.State.ExitCode}}") == "137"
 
     start = time.monotonic()
     run("docker", "start", victim)
@@ -375,7 +198,7 @@ def test_replica_killed_under_load_costs_no_request(ha):
           f"{time.monotonic() - start:.1f}s")
 
 
-def test_down_with_the_env_file_leaves_nothing_behind(ha):
+def test_down_leaves_nothing_behind(ha):
     """Runs last in this module: the teardown the guide gives."""
     ha.compose("down", timeout=120)
     assert leftovers(ha.name) == {
