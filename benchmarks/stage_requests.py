@@ -62,7 +62,7 @@ RESULTS = "variants.json"
 # imports done.
 WARM_UP = 20
 # The same, in each child forked for callgrind; and how many children
-# call each variant: once-a-second work (a remembered decision expiring)
+# call each variant: once-a-second work (the log line's time text, say)
 # lands in a child's requests only when they span a second, and the
 # fewest instructions of these children leave it out.
 CHILD_WARM_UP = 5
