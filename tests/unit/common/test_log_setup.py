@@ -35,7 +35,7 @@ def test_logging_that_cannot_be_set_up_is_put_back(conf, option, value,
     conf.set_override("use_syslog", option == "syslog_log_facility")
     conf.set_override(option, value)
     with pytest.raises(exception.ConfigError,
-                       match=f"cannot set up logging: {expected}"):
+                       match=f"^cannot set up logging: {expected}"):
         log_setup.set_up_again(conf, ["amqp=WARN"])
     assert root.handlers == handlers
     assert root.level == level

@@ -18,6 +18,7 @@ from __future__ import annotations
 import pytest
 import webob
 
+from greeter.api.middleware import request_target
 from tests.fixtures.responses import errors_of
 from tests.fixtures.shipped import SHIPPED_TOKEN
 
@@ -45,3 +46,16 @@ def test_a_target_that_is_not_a_path_is_400(app, target):
 def test_paths_and_absolute_urls_pass(app, target):
     response = _answer(app, target)
     assert response.status_int == 200, response.text
+
+
+def test_a_request_without_path_info_passes(conf):
+    # PATH_INFO may be missing altogether (the mount point itself).
+    def inner(environ, start_response):
+        start_response("204 No Content", [])
+        return []
+
+    request = webob.Request.blank("/")
+    del request.environ["PATH_INFO"]
+    response = request.get_response(
+        request_target.RequestTarget(inner, conf))
+    assert response.status_int == 204
